@@ -1,0 +1,1159 @@
+/**
+ * One RV64IMAC hart: the interpreter loop, its decode cache, loads and stores, LR/SC and AMOs, traps (privileged
+ * spec 1.12 §3.1.6, §3.3) and the M-mode CSRs a bare-metal program uses. State lives at fixed offsets of the
+ * machine's WebAssembly.Memory (cpu/layout.ts). Guest faults are values: a faulting instruction redirects pc to the
+ * trap vector and the loop goes on. Not here yet: S/U modes, the MMU, interrupts from devices, F/D (issues 3, 4).
+ *
+ * Integer registers live in a BigInt64Array also viewed as an Int32Array (`xi[2r]` low word, `xi[2r+1]` high word),
+ * so that most instructions are done on 32-bit halves and never allocate; only multiply and divide use BigInt
+ * (STYLE.md rule 5, V8-FACTS.md).
+ */
+import { Cause } from "../isa/csr.ts";
+import { decode } from "../isa/decode.ts";
+import type { Bus } from "../mem/bus.ts";
+import { readCsr, writeCsr } from "./csr-file.ts";
+import { CSR_OFF, CsrSlot, hartBase, PC_OFF, RAM_OFFSET, X_OFF, X_SINK } from "./layout.ts";
+
+/** Why `run` returned. */
+export const Exit = {
+  /** The instruction budget ran out. */
+  Budget: 0,
+  /** A device asked the machine to stop (HTIF exit, syscon poweroff): see the machine for the reason. */
+  Stop: 1,
+  /** The hart executed `wfi` and nothing can wake it in this machine yet. */
+  Wfi: 2,
+} as const;
+
+/** Page-flag bits: the page holds decoded instructions; stores to the page must call the store hook. */
+const PAGE_CODE = 1;
+const PAGE_HOOK = 2;
+
+/** Decode-cache slot: [packed, imm]. packed = op | rd << 8 | rs1 << 14 | rs2 << 19 | len4 << 24 | DECODED. */
+const DECODED = 1 << 25;
+const SLOTS_PER_PAGE = 2048;
+const TWO32 = 4294967296;
+/** pc value meaning "the real pc is in farPc" (a jump to an address a double cannot hold exactly). */
+const FAR_PC = -(2 ** 60);
+
+/** Called after a guest store to a page registered with `hookPage`; returns true to stop the run loop. */
+export type StoreHook = (addr: number, size: number) => boolean;
+
+export interface HartOptions {
+  readonly memory: WebAssembly.Memory;
+  readonly hartId: number;
+  readonly ramBase: number;
+  readonly ramSize: number;
+  readonly bus: Bus;
+  /** The `time` CSR source (mtime, 10 MHz), or null: then reading `time` is an illegal instruction. */
+  readonly timeSource?: (() => bigint) | null;
+}
+
+export class Hart {
+  readonly hartId: number;
+  readonly ramBase: number;
+  readonly ramSize: number;
+  readonly bus: Bus;
+  readonly timeSource: (() => bigint) | null;
+  /** x0..x31 and the x0 write sink, as i64. */
+  readonly x: BigInt64Array;
+  /** The same registers as 32-bit halves. */
+  readonly xi: Int32Array;
+  /** Hot CSRs (layout.ts CsrSlot). */
+  readonly csr: BigInt64Array;
+  private readonly pcSlot: BigInt64Array;
+  // Views of the whole memory for RAM access; index with (RAM_OFFSET + offset) >> log2(size).
+  private readonly u8: Uint8Array;
+  private readonly i8: Int8Array;
+  private readonly u16: Uint16Array;
+  private readonly i16: Int16Array;
+  private readonly i32: Int32Array;
+  /** Decode cache per RAM page (null until executed). */
+  private readonly pages: (Int32Array | null)[];
+  /** PAGE_CODE / PAGE_HOOK bits per RAM page. */
+  private readonly pageFlags: Uint8Array;
+  private storeHook: StoreHook | null = null;
+  /** The exact pc when `pc === FAR_PC`. */
+  private farPc = 0n;
+  /** Retired instructions of the current `run` not yet added to minstret (read by the CSR file). */
+  retiredInRun = 0;
+
+  constructor(opts: HartOptions) {
+    const buf = opts.memory.buffer;
+    const base = hartBase(opts.hartId);
+    this.hartId = opts.hartId;
+    this.ramBase = opts.ramBase;
+    this.ramSize = opts.ramSize;
+    this.bus = opts.bus;
+    this.timeSource = opts.timeSource ?? null;
+    this.x = new BigInt64Array(buf, base + X_OFF, 33);
+    this.xi = new Int32Array(buf, base + X_OFF, 66);
+    this.csr = new BigInt64Array(buf, base + CSR_OFF, 64);
+    this.pcSlot = new BigInt64Array(buf, base + PC_OFF, 1);
+    this.u8 = new Uint8Array(buf);
+    this.i8 = new Int8Array(buf);
+    this.u16 = new Uint16Array(buf);
+    this.i16 = new Int16Array(buf);
+    this.i32 = new Int32Array(buf);
+    const npages = Math.ceil(opts.ramSize / 4096);
+    this.pages = new Array<Int32Array | null>(npages).fill(null);
+    this.pageFlags = new Uint8Array(npages);
+    this.reset();
+  }
+
+  /** Reset state (privileged spec §3.4): M-mode, mstatus.MIE = 0, misa = RV64IMAC, registers zero. */
+  reset(): void {
+    this.x.fill(0n);
+    this.csr.fill(0n);
+    this.csr[CsrSlot.priv] = 3n;
+    // misa: MXL = 2 (64-bit), extensions A, C, I, M.
+    this.csr[CsrSlot.misa] = (2n << 62n) | (1n << 0n) | (1n << 2n) | (1n << 8n) | (1n << 12n);
+    // mstatus: SXL = UXL = 2 (read-only, 64-bit), as QEMU reports them.
+    this.csr[CsrSlot.mstatus] = (2n << 32n) | (2n << 34n);
+    this.csr[CsrSlot.mhartid] = BigInt(this.hartId);
+    this.csr[CsrSlot.loadRes] = -1n;
+    this.pcSlot[0] = BigInt(this.ramBase);
+    for (let p = 0; p < this.pages.length; p++) this.invalidatePage(p);
+  }
+
+  get pc(): bigint {
+    return this.pcSlot[0]!;
+  }
+
+  set pc(v: bigint) {
+    this.pcSlot[0] = v;
+  }
+
+  /** Call `hook` after every guest store to the RAM page containing `addr` (HTIF's tohost lives in RAM). */
+  hookPage(addr: number, hook: StoreHook): void {
+    const off = addr - this.ramBase;
+    if (off < 0 || off >= this.ramSize) throw new RangeError(`hookPage: 0x${addr.toString(16)} is not in RAM`);
+    this.pageFlags[Math.floor(off / 4096)]! |= PAGE_HOOK;
+    this.storeHook = hook;
+  }
+
+  /** Drop decoded instructions of RAM page `p` (a store wrote code, or the host changed RAM). */
+  invalidatePage(p: number): void {
+    const cache = this.pages[p];
+    if (cache !== null && cache !== undefined) cache.fill(0);
+    this.pageFlags[p]! &= ~PAGE_CODE;
+    // A 4-byte instruction at the end of page p-1 straddles into p; drop p-1's decodings too.
+    if (p > 0 && (this.pageFlags[p - 1]! & PAGE_CODE) !== 0) {
+      this.pages[p - 1]!.fill(0);
+      this.pageFlags[p - 1]! &= ~PAGE_CODE;
+    }
+  }
+
+  /** The host wrote guest RAM directly (loader, devices): keep the decode cache coherent. */
+  ramWritten(off: number, len: number): void {
+    if (len <= 0) return;
+    for (let p = Math.floor(off / 4096); p <= Math.floor((off + len - 1) / 4096); p++) this.invalidatePage(p);
+  }
+
+  /**
+   * Run at most `budget` instructions (traps count against the budget too, so a trap loop cannot hang the host).
+   * Returns an `Exit` reason.
+   */
+  run(budget: number): number {
+    const x = this.x;
+    const xi = this.xi;
+    const u8 = this.u8;
+    const i8 = this.i8;
+    const u16 = this.u16;
+    const i16 = this.i16;
+    const i32 = this.i32;
+    const pageFlags = this.pageFlags;
+    const ramBase = this.ramBase;
+    const ramSize = this.ramSize;
+    let pc = this.pcNumber();
+    let cache: Int32Array = this.pages[0] ?? new Int32Array(0);
+    let pageBase = Number.NaN;
+    let n = 0;
+    let retired = 0;
+    let exit: number = Exit.Budget;
+    this.retiredInRun = 0;
+
+    while (n < budget) {
+      n++;
+      // ---- Fetch through the decode cache of the current page ----
+      let po = pc - pageBase;
+      if (!(po >= 0 && po < 4096)) {
+        const off = pc - ramBase;
+        if (!(off >= 0 && off < ramSize)) {
+          pc = this.trap(Cause.InstructionAccessFault, this.exactPc(pc), pc);
+          continue;
+        }
+        const p = Math.floor(off / 4096);
+        let c = this.pages[p]!;
+        if (c === null) {
+          c = new Int32Array(SLOTS_PER_PAGE * 2);
+          this.pages[p] = c;
+        }
+        cache = c;
+        pageBase = ramBase + p * 4096;
+        po = pc - pageBase;
+      }
+      const s = po & ~1;
+      let w = cache[s]!;
+      if (w === 0) {
+        w = this.fill(cache, s, pc);
+        if (w === 0) {
+          // The second half of a 4-byte instruction is outside RAM.
+          pc = this.trap(Cause.InstructionAccessFault, this.exactPc(pc) + 2n, pc);
+          continue;
+        }
+      }
+      const imm = cache[s + 1]!;
+      const rd = (w >>> 8) & 63;
+      const rs1 = (w >>> 14) & 31;
+      const rs2 = (w >>> 19) & 31;
+      const next = pc + ((w & (1 << 24)) !== 0 ? 4 : 2);
+      const d2 = rd << 1;
+      const a2 = rs1 << 1;
+      const b2 = rs2 << 1;
+
+      switch (w & 0xff) {
+        case 0: // illegal: imm holds the instruction bits (mtval, privileged spec §3.1.16)
+          pc = this.trap(Cause.IllegalInstruction, BigInt(imm >>> 0), pc);
+          continue;
+        case 1: // lui
+          xi[d2] = imm;
+          xi[d2 + 1] = imm >> 31;
+          break;
+        case 2: // auipc
+          setXNum(xi, d2, pc + imm);
+          break;
+        case 3: // jal
+          setXNum(xi, d2, next);
+          pc += imm;
+          retired++;
+          continue;
+        case 4: {
+          // jalr: target computed before rd is written (rd may equal rs1)
+          const lo = (xi[a2]! >>> 0) + imm;
+          const hi = xi[a2 + 1]! + Math.floor(lo / TWO32);
+          setXNum(xi, d2, next);
+          pc = this.pcFromHalves(hi, (lo >>> 0) & ~1);
+          retired++;
+          continue;
+        }
+        case 5: // beq
+          if (xi[a2] === xi[b2] && xi[a2 + 1] === xi[b2 + 1]) {
+            pc += imm;
+            retired++;
+            continue;
+          }
+          break;
+        case 6: // bne
+          if (xi[a2] !== xi[b2] || xi[a2 + 1] !== xi[b2 + 1]) {
+            pc += imm;
+            retired++;
+            continue;
+          }
+          break;
+        case 7: // blt
+          if (lt64(xi, a2, b2)) {
+            pc += imm;
+            retired++;
+            continue;
+          }
+          break;
+        case 8: // bge
+          if (!lt64(xi, a2, b2)) {
+            pc += imm;
+            retired++;
+            continue;
+          }
+          break;
+        case 9: // bltu
+          if (ltu64(xi, a2, b2)) {
+            pc += imm;
+            retired++;
+            continue;
+          }
+          break;
+        case 10: // bgeu
+          if (!ltu64(xi, a2, b2)) {
+            pc += imm;
+            retired++;
+            continue;
+          }
+          break;
+
+        // ---- Loads: RAM fast path when in range and naturally aligned, else the slow path ----
+        case 11: {
+          // lb
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off < ramSize) {
+            const v = i8[RAM_OFFSET + off]!;
+            xi[d2] = v;
+            xi[d2 + 1] = v >> 31;
+          } else if (!this.loadSlow(rd, rs1, imm, 1, true, pc)) {
+            pc = this.pcNumber();
+            continue;
+          }
+          break;
+        }
+        case 12: {
+          // lh
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off <= ramSize - 2 && (off & 1) === 0) {
+            const v = i16[(RAM_OFFSET + off) >>> 1]!;
+            xi[d2] = v;
+            xi[d2 + 1] = v >> 31;
+          } else if (!this.loadSlow(rd, rs1, imm, 2, true, pc)) {
+            pc = this.pcNumber();
+            continue;
+          }
+          break;
+        }
+        case 13: {
+          // lw
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off <= ramSize - 4 && (off & 3) === 0) {
+            const v = i32[(RAM_OFFSET + off) >>> 2]!;
+            xi[d2] = v;
+            xi[d2 + 1] = v >> 31;
+          } else if (!this.loadSlow(rd, rs1, imm, 4, true, pc)) {
+            pc = this.pcNumber();
+            continue;
+          }
+          break;
+        }
+        case 14: {
+          // ld
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off <= ramSize - 8 && (off & 7) === 0) {
+            const k = (RAM_OFFSET + off) >>> 2;
+            xi[d2] = i32[k]!;
+            xi[d2 + 1] = i32[k + 1]!;
+          } else if (!this.loadSlow(rd, rs1, imm, 8, true, pc)) {
+            pc = this.pcNumber();
+            continue;
+          }
+          break;
+        }
+        case 15: {
+          // lbu
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off < ramSize) {
+            xi[d2] = u8[RAM_OFFSET + off]!;
+            xi[d2 + 1] = 0;
+          } else if (!this.loadSlow(rd, rs1, imm, 1, false, pc)) {
+            pc = this.pcNumber();
+            continue;
+          }
+          break;
+        }
+        case 16: {
+          // lhu
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off <= ramSize - 2 && (off & 1) === 0) {
+            xi[d2] = u16[(RAM_OFFSET + off) >>> 1]!;
+            xi[d2 + 1] = 0;
+          } else if (!this.loadSlow(rd, rs1, imm, 2, false, pc)) {
+            pc = this.pcNumber();
+            continue;
+          }
+          break;
+        }
+        case 17: {
+          // lwu
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off <= ramSize - 4 && (off & 3) === 0) {
+            xi[d2] = i32[(RAM_OFFSET + off) >>> 2]!;
+            xi[d2 + 1] = 0;
+          } else if (!this.loadSlow(rd, rs1, imm, 4, false, pc)) {
+            pc = this.pcNumber();
+            continue;
+          }
+          break;
+        }
+
+        // ---- Stores: fast path when in RAM, aligned and on a page with no decoded code or hook ----
+        case 18: {
+          // sb
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off < ramSize && pageFlags[off >>> 12] === 0) {
+            u8[RAM_OFFSET + off] = xi[b2]!;
+          } else {
+            const r = this.storeSlow(rs1, imm, 1, xi[b2]!, 0, pc);
+            if (r !== 0) {
+              pc = r === 1 ? this.pcNumber() : next;
+              if (r === 2) {
+                retired++;
+                exit = Exit.Stop;
+                break;
+              }
+              continue;
+            }
+          }
+          break;
+        }
+        case 19: {
+          // sh
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off <= ramSize - 2 && (off & 1) === 0 && pageFlags[off >>> 12] === 0) {
+            u16[(RAM_OFFSET + off) >>> 1] = xi[b2]!;
+          } else {
+            const r = this.storeSlow(rs1, imm, 2, xi[b2]!, 0, pc);
+            if (r !== 0) {
+              pc = r === 1 ? this.pcNumber() : next;
+              if (r === 2) {
+                retired++;
+                exit = Exit.Stop;
+                break;
+              }
+              continue;
+            }
+          }
+          break;
+        }
+        case 20: {
+          // sw
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off <= ramSize - 4 && (off & 3) === 0 && pageFlags[off >>> 12] === 0) {
+            i32[(RAM_OFFSET + off) >>> 2] = xi[b2]!;
+          } else {
+            const r = this.storeSlow(rs1, imm, 4, xi[b2]!, 0, pc);
+            if (r !== 0) {
+              pc = r === 1 ? this.pcNumber() : next;
+              if (r === 2) {
+                retired++;
+                exit = Exit.Stop;
+                break;
+              }
+              continue;
+            }
+          }
+          break;
+        }
+        case 21: {
+          // sd
+          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
+          if (off >= 0 && off <= ramSize - 8 && (off & 7) === 0 && pageFlags[off >>> 12] === 0) {
+            const k = (RAM_OFFSET + off) >>> 2;
+            i32[k] = xi[b2]!;
+            i32[k + 1] = xi[b2 + 1]!;
+          } else {
+            const r = this.storeSlow(rs1, imm, 8, xi[b2]!, xi[b2 + 1]!, pc);
+            if (r !== 0) {
+              pc = r === 1 ? this.pcNumber() : next;
+              if (r === 2) {
+                retired++;
+                exit = Exit.Stop;
+                break;
+              }
+              continue;
+            }
+          }
+          break;
+        }
+
+        // ---- Integer register-immediate ----
+        case 22: {
+          // addi
+          const lo = (xi[a2]! >>> 0) + (imm >>> 0);
+          xi[d2 + 1] = (xi[a2 + 1]! + (imm >> 31) + (lo >= TWO32 ? 1 : 0)) | 0;
+          xi[d2] = lo | 0;
+          break;
+        }
+        case 23: {
+          // slti
+          const hi = xi[a2 + 1]!;
+          const ihi = imm >> 31;
+          xi[d2] = hi < ihi || (hi === ihi && xi[a2]! >>> 0 < imm >>> 0) ? 1 : 0;
+          xi[d2 + 1] = 0;
+          break;
+        }
+        case 24: {
+          // sltiu: the immediate is sign-extended, then compared unsigned
+          const hi = xi[a2 + 1]! >>> 0;
+          const ihi = (imm >> 31) >>> 0;
+          xi[d2] = hi < ihi || (hi === ihi && xi[a2]! >>> 0 < imm >>> 0) ? 1 : 0;
+          xi[d2 + 1] = 0;
+          break;
+        }
+        case 25: // xori
+          xi[d2 + 1] = xi[a2 + 1]! ^ (imm >> 31);
+          xi[d2] = xi[a2]! ^ imm;
+          break;
+        case 26: // ori
+          xi[d2 + 1] = xi[a2 + 1]! | (imm >> 31);
+          xi[d2] = xi[a2]! | imm;
+          break;
+        case 27: // andi
+          xi[d2 + 1] = xi[a2 + 1]! & (imm >> 31);
+          xi[d2] = xi[a2]! & imm;
+          break;
+        case 28: // slli
+          sll64(xi, d2, a2, imm);
+          break;
+        case 29: // srli
+          srl64(xi, d2, a2, imm);
+          break;
+        case 30: // srai
+          sra64(xi, d2, a2, imm);
+          break;
+
+        // ---- Integer register-register ----
+        case 31: {
+          // add
+          const lo = (xi[a2]! >>> 0) + (xi[b2]! >>> 0);
+          xi[d2 + 1] = (xi[a2 + 1]! + xi[b2 + 1]! + (lo >= TWO32 ? 1 : 0)) | 0;
+          xi[d2] = lo | 0;
+          break;
+        }
+        case 32: {
+          // sub
+          const lo = (xi[a2]! >>> 0) - (xi[b2]! >>> 0);
+          xi[d2 + 1] = (xi[a2 + 1]! - xi[b2 + 1]! - (lo < 0 ? 1 : 0)) | 0;
+          xi[d2] = lo | 0;
+          break;
+        }
+        case 33: // sll
+          sll64(xi, d2, a2, xi[b2]! & 63);
+          break;
+        case 34: {
+          // slt
+          const v = lt64(xi, a2, b2) ? 1 : 0;
+          xi[d2] = v;
+          xi[d2 + 1] = 0;
+          break;
+        }
+        case 35: {
+          // sltu
+          const v = ltu64(xi, a2, b2) ? 1 : 0;
+          xi[d2] = v;
+          xi[d2 + 1] = 0;
+          break;
+        }
+        case 36: // xor
+          xi[d2 + 1] = xi[a2 + 1]! ^ xi[b2 + 1]!;
+          xi[d2] = xi[a2]! ^ xi[b2]!;
+          break;
+        case 37: // srl
+          srl64(xi, d2, a2, xi[b2]! & 63);
+          break;
+        case 38: // sra
+          sra64(xi, d2, a2, xi[b2]! & 63);
+          break;
+        case 39: // or
+          xi[d2 + 1] = xi[a2 + 1]! | xi[b2 + 1]!;
+          xi[d2] = xi[a2]! | xi[b2]!;
+          break;
+        case 40: // and
+          xi[d2 + 1] = xi[a2 + 1]! & xi[b2 + 1]!;
+          xi[d2] = xi[a2]! & xi[b2]!;
+          break;
+
+        // ---- RV64 word operations: 32-bit result, sign-extended ----
+        case 41: {
+          // addiw
+          const v = (xi[a2]! + imm) | 0;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 42: {
+          // slliw
+          const v = xi[a2]! << imm;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 43: {
+          // srliw
+          const v = (xi[a2]! >>> imm) | 0;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 44: {
+          // sraiw
+          const v = xi[a2]! >> imm;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 45: {
+          // addw
+          const v = (xi[a2]! + xi[b2]!) | 0;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 46: {
+          // subw
+          const v = (xi[a2]! - xi[b2]!) | 0;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 47: {
+          // sllw: JS shifts use the low 5 bits of the amount, as RV64 W shifts do
+          const v = xi[a2]! << xi[b2]!;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 48: {
+          // srlw
+          const v = (xi[a2]! >>> xi[b2]!) | 0;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 49: {
+          // sraw
+          const v = xi[a2]! >> xi[b2]!;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+
+        case 50: // fence.tso
+        case 51: // fence: one hart, memory is sequentially consistent here
+        case 54: // fence.i: the decode cache is kept coherent by every store, so there is nothing to flush
+          break;
+        case 52: // ecall
+          pc = this.trap(Cause.EcallFromU + Number(this.csr[CsrSlot.priv]!), 0n, pc);
+          continue;
+        case 53: // ebreak: QEMU 7.2 leaves mtval 0 for breakpoints
+          pc = this.trap(Cause.Breakpoint, 0n, pc);
+          continue;
+
+        // ---- Zicsr ----
+        case 55: // csrrw
+        case 56: // csrrs
+        case 57: // csrrc
+        case 58: // csrrwi
+        case 59: // csrrsi
+        case 60: {
+          // csrrci
+          this.retiredInRun = retired;
+          if (!this.csrOp(w & 0xff, rd, rs1, imm, pc)) {
+            pc = this.pcNumber();
+            continue;
+          }
+          break;
+        }
+
+        // ---- M ----
+        case 61: // mul
+          x[rd] = x[rs1]! * x[rs2]!;
+          break;
+        case 62: // mulh
+          x[rd] = (x[rs1]! * x[rs2]!) >> 64n;
+          break;
+        case 63: // mulhsu
+          x[rd] = (x[rs1]! * BigInt.asUintN(64, x[rs2]!)) >> 64n;
+          break;
+        case 64: // mulhu
+          x[rd] = (BigInt.asUintN(64, x[rs1]!) * BigInt.asUintN(64, x[rs2]!)) >> 64n;
+          break;
+        case 65: {
+          // div: x/0 = -1; INT64_MIN / -1 = INT64_MIN (the BigInt64Array store wraps 2^63 back)
+          const b = x[rs2]!;
+          x[rd] = b === 0n ? -1n : x[rs1]! / b;
+          break;
+        }
+        case 66: {
+          // divu: x/0 = 2^64 - 1
+          const b = x[rs2]!;
+          x[rd] = b === 0n ? -1n : BigInt.asUintN(64, x[rs1]!) / BigInt.asUintN(64, b);
+          break;
+        }
+        case 67: {
+          // rem: x%0 = x; INT64_MIN % -1 = 0
+          const b = x[rs2]!;
+          x[rd] = b === 0n ? x[rs1]! : x[rs1]! % b;
+          break;
+        }
+        case 68: {
+          // remu
+          const b = x[rs2]!;
+          x[rd] = b === 0n ? x[rs1]! : BigInt.asUintN(64, x[rs1]!) % BigInt.asUintN(64, b);
+          break;
+        }
+        case 69: {
+          // mulw
+          const v = Math.imul(xi[a2]!, xi[b2]!);
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 70: {
+          // divw
+          const a = xi[a2]!;
+          const b = xi[b2]!;
+          const v = b === 0 ? -1 : b === -1 ? -a | 0 : (a / b) | 0;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 71: {
+          // divuw
+          const b = xi[b2]! >>> 0;
+          const v = b === 0 ? -1 : ((xi[a2]! >>> 0) / b) | 0;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 72: {
+          // remw
+          const a = xi[a2]!;
+          const b = xi[b2]!;
+          const v = b === 0 ? a : b === -1 ? 0 : (a % b) | 0;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+        case 73: {
+          // remuw
+          const b = xi[b2]! >>> 0;
+          const v = b === 0 ? xi[a2]! : ((xi[a2]! >>> 0) % b) | 0;
+          xi[d2] = v;
+          xi[d2 + 1] = v >> 31;
+          break;
+        }
+
+        // ---- A ----
+        case 74: // lr.w
+        case 75: // sc.w
+        case 76: // amoswap.w
+        case 77: // amoadd.w
+        case 78: // amoxor.w
+        case 79: // amoand.w
+        case 80: // amoor.w
+        case 81: // amomin.w
+        case 82: // amomax.w
+        case 83: // amominu.w
+        case 84: // amomaxu.w
+        case 85: // lr.d
+        case 86: // sc.d
+        case 87: // amoswap.d
+        case 88: // amoadd.d
+        case 89: // amoxor.d
+        case 90: // amoand.d
+        case 91: // amoor.d
+        case 92: // amomin.d
+        case 93: // amomax.d
+        case 94: // amominu.d
+        case 95: // amomaxu.d
+          if (!this.atomic(w & 0xff, rd, rs1, rs2, pc)) {
+            pc = this.pcNumber();
+            continue;
+          }
+          if (this.stopRequested) {
+            pc = next;
+            retired++;
+            exit = Exit.Stop;
+          }
+          break;
+
+        // ---- Privileged ----
+        case 96: // mret
+          if (this.csr[CsrSlot.priv] !== 3n) {
+            pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+            continue;
+          }
+          pc = this.mret();
+          retired++;
+          continue;
+        case 98: // wfi: no interrupt source exists in this machine yet, so the hart would sleep forever
+          pc = next;
+          retired++;
+          exit = Exit.Wfi;
+          break;
+        default:
+          // sret and sfence.vma need S-mode, which this hart does not have yet (misa.S = 0).
+          pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+          continue;
+      }
+      if (exit !== Exit.Budget) break;
+      pc = next;
+      retired++;
+    }
+    this.setPcNumber(pc);
+    this.csr[CsrSlot.minstret] = this.csr[CsrSlot.minstret]! + BigInt(retired);
+    this.retiredInRun = 0;
+    return exit;
+  }
+
+  // ---- pc as a number: exact for |pc| < 2^53, else FAR_PC with the value in farPc ----
+
+  private pcNumber(): number {
+    return this.pcFromBig(this.pcSlot[0]!);
+  }
+
+  private pcFromBig(v: bigint): number {
+    if (v >= -(1n << 52n) && v < 1n << 52n) return Number(v);
+    this.farPc = v;
+    return FAR_PC;
+  }
+
+  private pcFromHalves(hi: number, lo: number): number {
+    const h = hi | 0;
+    if (h >= -(1 << 20) && h < 1 << 20) return h * TWO32 + (lo >>> 0);
+    return this.pcFromBig((BigInt(h) << 32n) | BigInt(lo >>> 0));
+  }
+
+  private setPcNumber(pc: number): void {
+    this.pcSlot[0] = pc === FAR_PC ? this.farPc : BigInt(pc);
+  }
+
+  private exactPc(pc: number): bigint {
+    return pc === FAR_PC ? this.farPc : BigInt(pc);
+  }
+
+  // ---- Decode cache ----
+
+  /** Decode the instruction at `pc` (in RAM) into slot `s` of `cache`; returns packed, or 0 if it leaves RAM. */
+  private fill(cache: Int32Array, s: number, pc: number): number {
+    const off = pc - this.ramBase;
+    const lo = this.u16[(RAM_OFFSET + off) >>> 1]!;
+    let hi = 0;
+    if ((lo & 3) === 3) {
+      if (off + 4 > this.ramSize) return 0;
+      hi = this.u16[(RAM_OFFSET + off + 2) >>> 1]!;
+    }
+    const d = decode(lo, hi);
+    const rdSlot = d.rd === 0 ? X_SINK : d.rd;
+    const packed = d.op | (rdSlot << 8) | (d.rs1 << 14) | (d.rs2 << 19) | (d.len === 4 ? 1 << 24 : 0) | DECODED;
+    cache[s] = packed;
+    cache[s + 1] = d.op === 0 ? d.bits : d.imm;
+    this.pageFlags[Math.floor(off / 4096)]! |= PAGE_CODE;
+    return packed;
+  }
+
+  /** The raw bits of the instruction at `pc` (in RAM: it was just fetched), for mtval of illegal instructions. */
+  private bitsAtPc(pc: number): number {
+    const off = pc - this.ramBase;
+    const lo = this.u16[(RAM_OFFSET + off) >>> 1]!;
+    if ((lo & 3) !== 3) return lo;
+    return ((this.u16[(RAM_OFFSET + off + 2) >>> 1]! << 16) | lo) >>> 0;
+  }
+
+  // ---- Memory slow paths ----
+
+  /** The exact 64-bit address rs1 + imm. */
+  private exactAddr(rs1: number, imm: number): bigint {
+    return BigInt.asUintN(64, this.x[rs1]! + BigInt(imm));
+  }
+
+  /**
+   * Load that missed the fast path: misaligned RAM access (allowed, as QEMU does), MMIO, or a fault. Writes x[rd]
+   * and returns true, or takes the trap (pc updated in state) and returns false.
+   */
+  private loadSlow(rd: number, rs1: number, imm: number, size: number, signed: boolean, pc: number): boolean {
+    const addr = this.exactAddr(rs1, imm);
+    const v = this.readPhys(addr, size);
+    if (v === null) {
+      this.setPcNumber(this.trap(Cause.LoadAccessFault, addr, pc));
+      return false;
+    }
+    this.x[rd] = signed ? BigInt.asIntN(size * 8, v) : v;
+    return true;
+  }
+
+  /** Read `size` bytes at physical `addr` (any alignment); null when some byte is not backed by RAM or a device. */
+  readPhys(addr: bigint, size: number): bigint | null {
+    if (addr > BigInt(Number.MAX_SAFE_INTEGER)) return null;
+    const a = Number(addr);
+    const off = a - this.ramBase;
+    if (off >= 0 && off + size <= this.ramSize) {
+      let v = 0n;
+      for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(this.u8[RAM_OFFSET + off + i]!);
+      return v;
+    }
+    if (size === 8 && (a & 7) === 0) {
+      const lo = this.bus.read(a, 4);
+      const hi = this.bus.read(a + 4, 4);
+      if (lo < 0 || hi < 0) return null;
+      return (BigInt(hi) << 32n) | BigInt(lo);
+    }
+    if (size <= 4 && a % size === 0) {
+      const v = this.bus.read(a, size as 1 | 2 | 4);
+      return v < 0 ? null : BigInt(v);
+    }
+    return null; // misaligned MMIO
+  }
+
+  /** Write `size` bytes at physical `addr`; false when some byte is not backed. Keeps the decode cache coherent. */
+  writePhys(addr: bigint, size: number, value: bigint): boolean {
+    if (addr > BigInt(Number.MAX_SAFE_INTEGER)) return false;
+    const a = Number(addr);
+    const off = a - this.ramBase;
+    if (off >= 0 && off + size <= this.ramSize) {
+      for (let i = 0; i < size; i++) this.u8[RAM_OFFSET + off + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+      const p0 = Math.floor(off / 4096);
+      const p1 = Math.floor((off + size - 1) / 4096);
+      for (let p = p0; p <= p1; p++) if ((this.pageFlags[p]! & PAGE_CODE) !== 0) this.invalidatePage(p);
+      return true;
+    }
+    if (size === 8 && (a & 7) === 0) {
+      if (this.bus.find(a, 8) === undefined) return false;
+      this.bus.write(a, 4, Number(value & 0xffffffffn));
+      this.bus.write(a + 4, 4, Number((value >> 32n) & 0xffffffffn));
+      return true;
+    }
+    if (size <= 4 && a % size === 0) return this.bus.write(a, size as 1 | 2 | 4, Number(value & 0xffffffffn));
+    return false;
+  }
+
+  /** Store that missed the fast path. Returns 0 (done), 1 (trapped; pc in state) or 2 (done, stop requested). */
+  private storeSlow(rs1: number, imm: number, size: number, lo: number, hi: number, pc: number): number {
+    const addr = this.exactAddr(rs1, imm);
+    const value = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    if (!this.writePhys(addr, size, value)) {
+      this.setPcNumber(this.trap(Cause.StoreAccessFault, addr, pc));
+      return 1;
+    }
+    return this.afterStore(addr, size);
+  }
+
+  /** Run the store hook if the stored bytes touch a hooked page. */
+  private afterStore(addr: bigint, size: number): number {
+    const off = Number(addr) - this.ramBase;
+    if (off < 0 || off >= this.ramSize) return 0;
+    if ((this.pageFlags[Math.floor(off / 4096)]! & PAGE_HOOK) === 0 || this.storeHook === null) return 0;
+    return this.storeHook(Number(addr), size) ? 2 : 0;
+  }
+
+  // ---- A extension (unprivileged spec ch. 8) ----
+
+  /**
+   * LR/SC and AMOs. LR/SC follow QEMU 7.2: LR records the address and the loaded value; SC succeeds when its address
+   * is the reserved one and memory still holds that value (a compare-and-swap), and always clears the reservation.
+   * AMOs and LR must be naturally aligned (misaligned: store/AMO or load address-misaligned) and in RAM.
+   */
+  private atomic(op: number, rd: number, rs1: number, rs2: number, pc: number): boolean {
+    const isD = op >= 85;
+    const size = isD ? 8 : 4;
+    const kind = op - (isD ? 85 : 74); // 0 lr, 1 sc, 2 swap, 3 add, 4 xor, 5 and, 6 or, 7 min, 8 max, 9 minu, 10 maxu
+    const addr = BigInt.asUintN(64, this.x[rs1]!);
+    const csr = this.csr;
+    if (kind === 1) {
+      // sc
+      if (addr !== BigInt.asUintN(64, csr[CsrSlot.loadRes]!)) {
+        this.x[rd] = 1n;
+        csr[CsrSlot.loadRes] = -1n;
+        return true;
+      }
+      const cur = this.readPhys(addr, size);
+      const expect = isD ? BigInt.asUintN(64, csr[CsrSlot.loadVal]!) : BigInt.asUintN(32, csr[CsrSlot.loadVal]!);
+      csr[CsrSlot.loadRes] = -1n;
+      if (cur === null) {
+        this.setPcNumber(this.trap(Cause.StoreAccessFault, addr, pc));
+        return false;
+      }
+      if (cur !== expect) {
+        this.x[rd] = 1n;
+        return true;
+      }
+      this.writePhys(addr, size, BigInt.asUintN(size * 8, this.x[rs2]!));
+      this.x[rd] = 0n;
+      const r = this.afterStore(addr, size);
+      if (r === 2) this.stopRequested = true;
+      return true;
+    }
+    if ((addr & BigInt(size - 1)) !== 0n) {
+      const cause = kind === 0 ? Cause.LoadAddressMisaligned : Cause.StoreAddressMisaligned;
+      this.setPcNumber(this.trap(cause, addr, pc));
+      return false;
+    }
+    const old = this.readPhysRam(addr, size);
+    if (old === null) {
+      this.setPcNumber(this.trap(kind === 0 ? Cause.LoadAccessFault : Cause.StoreAccessFault, addr, pc));
+      return false;
+    }
+    const bits = size * 8;
+    const oldS = BigInt.asIntN(bits, old);
+    if (kind === 0) {
+      csr[CsrSlot.loadRes] = addr;
+      csr[CsrSlot.loadVal] = oldS;
+      this.x[rd] = oldS;
+      return true;
+    }
+    const src = this.x[rs2]!;
+    const srcS = BigInt.asIntN(bits, src);
+    const srcU = BigInt.asUintN(bits, src);
+    let nv: bigint;
+    switch (kind) {
+      case 2:
+        nv = srcU;
+        break;
+      case 3:
+        nv = old + srcU;
+        break;
+      case 4:
+        nv = old ^ srcU;
+        break;
+      case 5:
+        nv = old & srcU;
+        break;
+      case 6:
+        nv = old | srcU;
+        break;
+      case 7:
+        nv = oldS < srcS ? old : srcU;
+        break;
+      case 8:
+        nv = oldS > srcS ? old : srcU;
+        break;
+      case 9:
+        nv = old < srcU ? old : srcU;
+        break;
+      default:
+        nv = old > srcU ? old : srcU;
+        break;
+    }
+    this.writePhys(addr, size, BigInt.asUintN(bits, nv));
+    this.x[rd] = oldS;
+    if (this.afterStore(addr, size) === 2) this.stopRequested = true;
+    return true;
+  }
+
+  /** Set by an atomic store to a hooked page that asked to stop; checked by the machine after `run`. */
+  stopRequested = false;
+
+  /** Like readPhys, but only RAM (AMOs on devices are access faults). */
+  private readPhysRam(addr: bigint, size: number): bigint | null {
+    const off = Number(addr) - this.ramBase;
+    if (addr > BigInt(Number.MAX_SAFE_INTEGER) || off < 0 || off + size > this.ramSize) return null;
+    return this.readPhys(addr, size);
+  }
+
+  // ---- Zicsr (unprivileged ch. 9; access rules: privileged spec §2.1) ----
+
+  /** Execute a CSR instruction; false when it trapped (pc in state). */
+  private csrOp(op: number, rd: number, rs1: number, csrNum: number, pc: number): boolean {
+    const bits = this.bitsAtPc(pc);
+    const isImm = op >= 58;
+    const kind = isImm ? op - 58 : op - 55; // 0 write, 1 set, 2 clear
+    const src = isImm ? BigInt(rs1) : this.x[rs1]!;
+    // csrrw with rd = x0 does not read; csrrs/csrrc with rs1 = x0 (or uimm 0) do not write.
+    const doRead = kind !== 0 || rd !== X_SINK;
+    const doWrite = kind === 0 || rs1 !== 0;
+    const priv = Number(this.csr[CsrSlot.priv]!);
+    const readOnly = csrNum >>> 10 === 3;
+    if (((csrNum >>> 8) & 3) > priv || (doWrite && readOnly)) {
+      this.setPcNumber(this.trap(Cause.IllegalInstruction, BigInt(bits), pc));
+      return false;
+    }
+    let old = 0n;
+    if (doRead || kind !== 0) {
+      const v = readCsr(this, csrNum);
+      if (v === null) {
+        this.setPcNumber(this.trap(Cause.IllegalInstruction, BigInt(bits), pc));
+        return false;
+      }
+      old = v;
+    }
+    if (doWrite) {
+      const nv = kind === 0 ? src : kind === 1 ? old | src : old & ~src;
+      if (!writeCsr(this, csrNum, BigInt.asIntN(64, nv))) {
+        this.setPcNumber(this.trap(Cause.IllegalInstruction, BigInt(bits), pc));
+        return false;
+      }
+    }
+    this.x[rd] = old;
+    return true;
+  }
+
+  // ---- Traps (privileged spec §3.1.6.1, §3.1.7, §3.3.2) ----
+
+  /** Enter the M-mode trap handler for exception `cause`; returns the new pc. */
+  trap(cause: number, tval: bigint, epc: number): number {
+    const csr = this.csr;
+    const st = csr[CsrSlot.mstatus]!;
+    const mie = (st >> 3n) & 1n;
+    const priv = csr[CsrSlot.priv]!;
+    // MPIE ← MIE, MIE ← 0, MPP ← current privilege.
+    csr[CsrSlot.mstatus] = (st & ~((1n << 3n) | (1n << 7n) | (3n << 11n))) | (mie << 7n) | (priv << 11n);
+    csr[CsrSlot.mepc] = BigInt.asIntN(64, this.exactPc(epc));
+    csr[CsrSlot.mcause] = BigInt(cause);
+    csr[CsrSlot.mtval] = BigInt.asIntN(64, tval);
+    csr[CsrSlot.priv] = 3n;
+    // Exceptions always go to the base address, in direct and vectored mode alike.
+    return this.pcFromBig(BigInt.asUintN(64, csr[CsrSlot.mtvec]! & ~3n));
+  }
+
+  /** mret: back to MPP with MIE ← MPIE, MPIE ← 1, MPP ← U (least-privileged mode), MPRV cleared if MPP ≠ M. */
+  private mret(): number {
+    const csr = this.csr;
+    const st = csr[CsrSlot.mstatus]!;
+    const mpp = (st >> 11n) & 3n;
+    const mpie = (st >> 7n) & 1n;
+    let ns = (st & ~((1n << 3n) | (3n << 11n))) | (mpie << 3n) | (1n << 7n);
+    if (mpp !== 3n) ns &= ~(1n << 17n);
+    csr[CsrSlot.mstatus] = ns;
+    csr[CsrSlot.priv] = mpp;
+    return this.pcFromBig(BigInt.asUintN(64, csr[CsrSlot.mepc]!));
+  }
+}
+
+// ---- 64-bit helpers on 32-bit halves (xi[i] low, xi[i + 1] high) ----
+
+/** Write a number |v| < 2^53 as a sign-extended 64-bit register value. */
+function setXNum(xi: Int32Array, d: number, v: number): void {
+  xi[d] = v >>> 0;
+  xi[d + 1] = Math.floor(v / TWO32) | 0;
+}
+
+function lt64(xi: Int32Array, a: number, b: number): boolean {
+  const ha = xi[a + 1]!;
+  const hb = xi[b + 1]!;
+  return ha < hb || (ha === hb && xi[a]! >>> 0 < xi[b]! >>> 0);
+}
+
+function ltu64(xi: Int32Array, a: number, b: number): boolean {
+  const ha = xi[a + 1]! >>> 0;
+  const hb = xi[b + 1]! >>> 0;
+  return ha < hb || (ha === hb && xi[a]! >>> 0 < xi[b]! >>> 0);
+}
+
+function sll64(xi: Int32Array, d: number, a: number, s: number): void {
+  const lo = xi[a]!;
+  const hi = xi[a + 1]!;
+  if (s === 0) {
+    xi[d] = lo;
+    xi[d + 1] = hi;
+  } else if (s < 32) {
+    xi[d + 1] = (hi << s) | (lo >>> (32 - s));
+    xi[d] = lo << s;
+  } else {
+    xi[d + 1] = lo << (s - 32);
+    xi[d] = 0;
+  }
+}
+
+function srl64(xi: Int32Array, d: number, a: number, s: number): void {
+  const lo = xi[a]!;
+  const hi = xi[a + 1]!;
+  if (s === 0) {
+    xi[d] = lo;
+    xi[d + 1] = hi;
+  } else if (s < 32) {
+    xi[d] = (lo >>> s) | (hi << (32 - s));
+    xi[d + 1] = hi >>> s;
+  } else {
+    xi[d] = hi >>> (s - 32);
+    xi[d + 1] = 0;
+  }
+}
+
+function sra64(xi: Int32Array, d: number, a: number, s: number): void {
+  const lo = xi[a]!;
+  const hi = xi[a + 1]!;
+  if (s === 0) {
+    xi[d] = lo;
+    xi[d + 1] = hi;
+  } else if (s < 32) {
+    xi[d] = (lo >>> s) | (hi << (32 - s));
+    xi[d + 1] = hi >> s;
+  } else {
+    xi[d] = hi >> (s - 32);
+    xi[d + 1] = hi >> 31;
+  }
+}
