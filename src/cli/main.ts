@@ -1,0 +1,108 @@
+/**
+ * The `popek` command: parses argv with commander and dispatches to a subcommand. Host problems (bad options,
+ * unreadable or unloadable files) print one `popek: …` line and exit 2; unexpected errors print one line and exit 70.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { type CliIo, nodeIo } from "./io.ts";
+import { CliError, MAX_MEM, parseCount, parseSize } from "./options.ts";
+import { EXIT_LIMIT, RAM_BASE, runElf } from "./run-elf.ts";
+
+/** Exit codes: 2 for a usage or input problem (as most Unix tools use it), 70 for an internal error (EX_SOFTWARE). */
+export const EXIT_HOST_ERROR = 2;
+export const EXIT_INTERNAL = 70;
+
+const DEFAULT_MEM = "128M";
+
+/** Run the `popek` command on `argv` (without node and script); returns the exit code. */
+export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number> {
+  let exitCode = 0;
+  const program = new Command("popek")
+    .description("popek, a RISC-V (RV64GC) virtual machine")
+    .version(packageVersion(), "-V, --version", "print the version and exit")
+    .helpOption("-h, --help", "show help for popek or a command")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout(text),
+      writeErr: (text) => io.stderr(text),
+      // Commander's own errors (unknown option, missing argument) in popek's one-line form.
+      outputError: (text) => io.stderr(`popek: ${oneLine(text.replace(/^error: /, ""))}\n`),
+    });
+
+  program
+    .command("run-elf")
+    .summary("run a bare-metal RV64 ELF program (riscv-tests, benchmarks)")
+    .description(
+      "Run a bare-metal RV64 ELF program in M-mode on one hart, with its console on stdout, and exit with the code " +
+        "it passes to HTIF. Segments are loaded at their physical addresses, which must lie in RAM.",
+    )
+    .argument("<prog.elf>", "statically linked RV64 ELF executable")
+    .option("--mem <size>", `guest RAM size, K/M/G suffixes (at most ${MAX_MEM / 2 ** 30}G)`, DEFAULT_MEM)
+    .option("--max-insns <n>", `stop after n instructions with exit code ${EXIT_LIMIT}`)
+    .option("--stats", "print instructions retired, wall time and MIPS to stderr")
+    .addHelpText(
+      "after",
+      `
+Machine:
+  RAM at 0x${RAM_BASE.toString(16)}, an NS16550A UART at 0x10000000, and HTIF through the
+  program's \`tohost\` and \`fromhost\` symbols (64-bit, 8-byte aligned):
+  tohost = (1<<56)|(1<<48)|c prints byte c; tohost = (code<<1)|1 exits.
+
+Exit status:
+  0-255  the guest's exit code
+  2      popek could not start the guest (bad option, unreadable file,
+         not a loadable RV64 ELF)
+  70     internal error in popek
+  ${EXIT_LIMIT}    the guest did not exit: --max-insns reached, or it waits (wfi)
+         for an interrupt that cannot come
+
+Examples:
+  popek run-elf hello.elf
+  popek run-elf --mem 1G --max-insns 1_000_000_000 --stats bench.elf`,
+    )
+    .action(async (file: string, opts: { mem: string; maxInsns?: string; stats?: boolean }) => {
+      exitCode = await runElf(
+        file,
+        {
+          mem: parseSize(opts.mem, "--mem"),
+          maxInsns: opts.maxInsns === undefined ? undefined : parseCount(opts.maxInsns, "--max-insns"),
+          stats: opts.stats === true,
+        },
+        io,
+      );
+    });
+  // Later: `popek run` (boot Linux on the virt board) and `popek exec` (run a Linux program in the process VM).
+
+  program.addHelpText("after", "\nRun `popek help <command>` for a command's options.");
+
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (e) {
+    return report(e, io);
+  }
+}
+
+/** Print an error thrown out of a command and choose the exit code. */
+function report(e: unknown, io: CliIo): number {
+  // Commander has already printed its message (or help, for `--help`/`--version`, with exit code 0).
+  if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_HOST_ERROR;
+  if (e instanceof CliError) {
+    io.stderr(`popek: ${oneLine(e.message)}\n`);
+    return EXIT_HOST_ERROR;
+  }
+  io.stderr(`popek: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}\n`);
+  if (process.env.POPEK_DEBUG && e instanceof Error) io.stderr(`${e.stack}\n`);
+  return EXIT_INTERNAL;
+}
+
+function oneLine(text: string): string {
+  return text.trim().replace(/\s*\n\s*/g, " ");
+}
+
+/** The version in package.json, which sits two levels up from both src/cli and dist/cli. */
+function packageVersion(): string {
+  return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+}
+
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
