@@ -76,6 +76,8 @@ export class Hart {
   private farPc = 0n;
   /** Retired instructions of the current `run` not yet added to minstret (read by the CSR file). */
   retiredInRun = 0;
+  /** Budget the last `run` used: retired instructions plus traps taken. */
+  lastRunSteps = 0;
 
   constructor(opts: HartOptions) {
     const buf = opts.memory.buffer;
@@ -777,6 +779,7 @@ export class Hart {
     this.setPcNumber(pc);
     this.csr[CsrSlot.minstret] = this.csr[CsrSlot.minstret]! + BigInt(retired);
     this.retiredInRun = 0;
+    this.lastRunSteps = n;
     return exit;
   }
 

@@ -1,5 +1,4 @@
 // parseElf on real ELFs built at test time (riscv64-unknown-elf-gcc; x86-64 from /bin/true) and on broken copies of them.
-// biome-ignore-all lint/style/noRestrictedImports: the test runs on Node to build its inputs; elf.ts itself stays pure.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -3,7 +3,6 @@
  * objdump itself is tests/isa/objdump.test.ts.
  */
 import assert from "node:assert/strict";
-// biome-ignore lint/style/noRestrictedImports: a unit test runs under node:test; the code it tests imports no node:*
 import { test } from "node:test";
 import { CSR } from "./csr.ts";
 import { type Decoded, decode } from "./decode.ts";

@@ -5,7 +5,7 @@
  * fromhost). Runs ELF test programs and benchmarks; the virt board comes with issue 4.
  */
 import { Exit, Hart } from "../cpu/hart.ts";
-import { RAM_OFFSET } from "../cpu/layout.ts";
+import { CsrSlot, RAM_OFFSET } from "../cpu/layout.ts";
 import { Uart16550 } from "../devices/uart-16550.ts";
 import { type ElfImage, LoadError } from "../firmware/elf.ts";
 import { Bus, hex } from "../mem/bus.ts";
@@ -106,9 +106,8 @@ export class BareMachine {
     let left = limit;
     while (left > 0) {
       const chunk = Math.min(left, CHUNK);
-      const before = this.hart.csr.length > 0 ? this.instret : 0n;
       const r = this.hart.run(chunk);
-      left -= Math.max(1, Number(this.instret - before));
+      left -= this.hart.lastRunSteps;
       if (r === Exit.Stop || this.exitCode !== null) return { kind: "exit", code: this.exitCode ?? 0 };
       if (r === Exit.Wfi) return { kind: "wfi" };
     }
@@ -117,7 +116,7 @@ export class BareMachine {
 
   /** Instructions retired so far (minstret). */
   get instret(): bigint {
-    return this.hart.csr[14]!;
+    return this.hart.csr[CsrSlot.minstret]!;
   }
 
   /** Read integer register x0..x31. */
