@@ -32,8 +32,8 @@ const PAGE_HOOK = 2;
 const DECODED = 1 << 25;
 const SLOTS_PER_PAGE = 2048;
 const TWO32 = 4294967296;
-/** pc value meaning "the real pc is in farPc" (a jump to an address a double cannot hold exactly). */
-const FAR_PC = -(2 ** 60);
+/** Run-loop pc meaning "the real pc is in farPc": an odd offset outside every RAM, so fetch always faults. */
+const FAR_PC = 0x7fffffff;
 
 /** Called after a guest store to a page registered with `hookPage`; returns true to stop the run loop. */
 export type StoreHook = (addr: number, size: number) => boolean;
@@ -76,6 +76,14 @@ export class Hart {
   private farPc = 0n;
   /** Retired instructions of the current `run` not yet added to minstret (read by the CSR file). */
   retiredInRun = 0;
+  /**
+   * Loads and stores take the fast path when the address's high word is 0 and (low word − ramBase) mod 2^32 is below
+   * this: computed in 32-bit arithmetic, which is exact only while RAM avoids the first and last 4 KiB of the low
+   * 4 GiB (an offset of ±2 KiB cannot wrap into RAM) and offsets stay below 2^31 − RAM_OFFSET. Beyond: slow path.
+   */
+  private readonly fastSize: number;
+  /** Traps taken since reset (the instruction that traps does not retire). */
+  trapCount = 0;
   /** Budget the last `run` used: retired instructions plus traps taken. */
   lastRunSteps = 0;
 
@@ -99,6 +107,8 @@ export class Hart {
     const npages = Math.ceil(opts.ramSize / 4096);
     this.pages = new Array<Int32Array | null>(npages).fill(null);
     this.pageFlags = new Uint8Array(npages);
+    const fits = opts.ramBase >= 4096 && opts.ramBase + opts.ramSize <= 2 ** 32 - 4096;
+    this.fastSize = fits ? Math.min(opts.ramSize, 2 ** 31 - RAM_OFFSET) : 0;
     this.reset();
   }
 
@@ -166,33 +176,39 @@ export class Hart {
     const pageFlags = this.pageFlags;
     const ramBase = this.ramBase;
     const ramSize = this.ramSize;
+    const rb32 = ramBase | 0;
+    const fast = this.fastSize;
+    const fast2 = fast - 1;
+    const fast4 = fast - 3;
+    const fast8 = fast - 7;
+    // pc is kept as an offset from ramBase (a small integer, so V8 never boxes it); FAR_PC stands for an address
+    // too far from RAM to hold that way, whose exact value is in farPc.
     let pc = this.pcNumber();
     let cache: Int32Array = this.pages[0] ?? new Int32Array(0);
-    let pageBase = Number.NaN;
+    let pageOff = -8192;
     let n = 0;
-    let retired = 0;
+    const traps0 = this.trapCount;
     let exit: number = Exit.Budget;
     this.retiredInRun = 0;
 
     while (n < budget) {
       n++;
       // ---- Fetch through the decode cache of the current page ----
-      let po = pc - pageBase;
-      if (!(po >= 0 && po < 4096)) {
-        const off = pc - ramBase;
-        if (!(off >= 0 && off < ramSize)) {
+      let po = (pc - pageOff) | 0;
+      if (po >>> 0 >= 4096) {
+        if (!(pc >= 0 && pc < ramSize)) {
           pc = this.trap(Cause.InstructionAccessFault, this.exactPc(pc), pc);
           continue;
         }
-        const p = Math.floor(off / 4096);
+        const p = pc >>> 12;
         let c = this.pages[p]!;
         if (c === null) {
           c = new Int32Array(SLOTS_PER_PAGE * 2);
           this.pages[p] = c;
         }
         cache = c;
-        pageBase = ramBase + p * 4096;
-        po = pc - pageBase;
+        pageOff = p << 12;
+        po = pc - pageOff;
       }
       const s = po & ~1;
       let w = cache[s]!;
@@ -222,61 +238,53 @@ export class Hart {
           xi[d2 + 1] = imm >> 31;
           break;
         case 2: // auipc
-          setXNum(xi, d2, pc + imm);
+          setXNum(xi, d2, ramBase + pc + imm);
           break;
         case 3: // jal
-          setXNum(xi, d2, next);
+          setXNum(xi, d2, ramBase + next);
           pc += imm;
-          retired++;
           continue;
         case 4: {
           // jalr: target computed before rd is written (rd may equal rs1)
           const lo = (xi[a2]! >>> 0) + imm;
           const hi = xi[a2 + 1]! + Math.floor(lo / TWO32);
-          setXNum(xi, d2, next);
+          setXNum(xi, d2, ramBase + next);
           pc = this.pcFromHalves(hi, (lo >>> 0) & ~1);
-          retired++;
           continue;
         }
         case 5: // beq
           if (xi[a2] === xi[b2] && xi[a2 + 1] === xi[b2 + 1]) {
             pc += imm;
-            retired++;
             continue;
           }
           break;
         case 6: // bne
           if (xi[a2] !== xi[b2] || xi[a2 + 1] !== xi[b2 + 1]) {
             pc += imm;
-            retired++;
             continue;
           }
           break;
         case 7: // blt
           if (lt64(xi, a2, b2)) {
             pc += imm;
-            retired++;
             continue;
           }
           break;
         case 8: // bge
           if (!lt64(xi, a2, b2)) {
             pc += imm;
-            retired++;
             continue;
           }
           break;
         case 9: // bltu
           if (ltu64(xi, a2, b2)) {
             pc += imm;
-            retired++;
             continue;
           }
           break;
         case 10: // bgeu
           if (!ltu64(xi, a2, b2)) {
             pc += imm;
-            retired++;
             continue;
           }
           break;
@@ -284,8 +292,8 @@ export class Hart {
         // ---- Loads: RAM fast path when in range and naturally aligned, else the slow path ----
         case 11: {
           // lb
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off < ramSize) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast) {
             const v = i8[RAM_OFFSET + off]!;
             xi[d2] = v;
             xi[d2 + 1] = v >> 31;
@@ -297,8 +305,8 @@ export class Hart {
         }
         case 12: {
           // lh
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off <= ramSize - 2 && (off & 1) === 0) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast2 && (off & 1) === 0) {
             const v = i16[(RAM_OFFSET + off) >>> 1]!;
             xi[d2] = v;
             xi[d2 + 1] = v >> 31;
@@ -310,8 +318,8 @@ export class Hart {
         }
         case 13: {
           // lw
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off <= ramSize - 4 && (off & 3) === 0) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0) {
             const v = i32[(RAM_OFFSET + off) >>> 2]!;
             xi[d2] = v;
             xi[d2 + 1] = v >> 31;
@@ -323,8 +331,8 @@ export class Hart {
         }
         case 14: {
           // ld
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off <= ramSize - 8 && (off & 7) === 0) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast8 && (off & 7) === 0) {
             const k = (RAM_OFFSET + off) >>> 2;
             xi[d2] = i32[k]!;
             xi[d2 + 1] = i32[k + 1]!;
@@ -336,8 +344,8 @@ export class Hart {
         }
         case 15: {
           // lbu
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off < ramSize) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast) {
             xi[d2] = u8[RAM_OFFSET + off]!;
             xi[d2 + 1] = 0;
           } else if (!this.loadSlow(rd, rs1, imm, 1, false, pc)) {
@@ -348,8 +356,8 @@ export class Hart {
         }
         case 16: {
           // lhu
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off <= ramSize - 2 && (off & 1) === 0) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast2 && (off & 1) === 0) {
             xi[d2] = u16[(RAM_OFFSET + off) >>> 1]!;
             xi[d2 + 1] = 0;
           } else if (!this.loadSlow(rd, rs1, imm, 2, false, pc)) {
@@ -360,8 +368,8 @@ export class Hart {
         }
         case 17: {
           // lwu
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off <= ramSize - 4 && (off & 3) === 0) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0) {
             xi[d2] = i32[(RAM_OFFSET + off) >>> 2]!;
             xi[d2 + 1] = 0;
           } else if (!this.loadSlow(rd, rs1, imm, 4, false, pc)) {
@@ -374,15 +382,14 @@ export class Hart {
         // ---- Stores: fast path when in RAM, aligned and on a page with no decoded code or hook ----
         case 18: {
           // sb
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off < ramSize && pageFlags[off >>> 12] === 0) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast && pageFlags[off >>> 12] === 0) {
             u8[RAM_OFFSET + off] = xi[b2]!;
           } else {
             const r = this.storeSlow(rs1, imm, 1, xi[b2]!, 0, pc);
             if (r !== 0) {
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
-                retired++;
                 exit = Exit.Stop;
                 break;
               }
@@ -393,15 +400,14 @@ export class Hart {
         }
         case 19: {
           // sh
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off <= ramSize - 2 && (off & 1) === 0 && pageFlags[off >>> 12] === 0) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast2 && (off & 1) === 0 && pageFlags[off >>> 12] === 0) {
             u16[(RAM_OFFSET + off) >>> 1] = xi[b2]!;
           } else {
             const r = this.storeSlow(rs1, imm, 2, xi[b2]!, 0, pc);
             if (r !== 0) {
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
-                retired++;
                 exit = Exit.Stop;
                 break;
               }
@@ -412,15 +418,14 @@ export class Hart {
         }
         case 20: {
           // sw
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off <= ramSize - 4 && (off & 3) === 0 && pageFlags[off >>> 12] === 0) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0 && pageFlags[off >>> 12] === 0) {
             i32[(RAM_OFFSET + off) >>> 2] = xi[b2]!;
           } else {
             const r = this.storeSlow(rs1, imm, 4, xi[b2]!, 0, pc);
             if (r !== 0) {
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
-                retired++;
                 exit = Exit.Stop;
                 break;
               }
@@ -431,8 +436,8 @@ export class Hart {
         }
         case 21: {
           // sd
-          const off = xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm - ramBase;
-          if (off >= 0 && off <= ramSize - 8 && (off & 7) === 0 && pageFlags[off >>> 12] === 0) {
+          const off = (xi[a2]! + imm - rb32) | 0;
+          if (xi[a2 + 1] === 0 && off >>> 0 < fast8 && (off & 7) === 0 && pageFlags[off >>> 12] === 0) {
             const k = (RAM_OFFSET + off) >>> 2;
             i32[k] = xi[b2]!;
             i32[k + 1] = xi[b2 + 1]!;
@@ -441,7 +446,6 @@ export class Hart {
             if (r !== 0) {
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
-                retired++;
                 exit = Exit.Stop;
                 break;
               }
@@ -632,7 +636,7 @@ export class Hart {
         case 59: // csrrsi
         case 60: {
           // csrrci
-          this.retiredInRun = retired;
+          this.retiredInRun = n - 1 - (this.trapCount - traps0);
           if (!this.csrOp(w & 0xff, rd, rs1, imm, pc)) {
             pc = this.pcNumber();
             continue;
@@ -748,7 +752,6 @@ export class Hart {
           }
           if (this.stopRequested) {
             pc = next;
-            retired++;
             exit = Exit.Stop;
           }
           break;
@@ -760,11 +763,9 @@ export class Hart {
             continue;
           }
           pc = this.mret();
-          retired++;
           continue;
         case 98: // wfi: no interrupt source exists in this machine yet, so the hart would sleep forever
           pc = next;
-          retired++;
           exit = Exit.Wfi;
           break;
         default:
@@ -774,46 +775,50 @@ export class Hart {
       }
       if (exit !== Exit.Budget) break;
       pc = next;
-      retired++;
     }
     this.setPcNumber(pc);
+    // Every step retired an instruction except those that trapped.
+    const retired = n - (this.trapCount - traps0);
     this.csr[CsrSlot.minstret] = this.csr[CsrSlot.minstret]! + BigInt(retired);
     this.retiredInRun = 0;
     this.lastRunSteps = n;
     return exit;
   }
 
-  // ---- pc as a number: exact for |pc| < 2^53, else FAR_PC with the value in farPc ----
+  // ---- pc in the run loop: an offset from ramBase in int32 range, or FAR_PC with the exact value in farPc ----
 
   private pcNumber(): number {
     return this.pcFromBig(this.pcSlot[0]!);
   }
 
   private pcFromBig(v: bigint): number {
-    if (v >= -(1n << 52n) && v < 1n << 52n) return Number(v);
-    this.farPc = v;
+    const off = BigInt.asIntN(64, v) - BigInt(this.ramBase);
+    if (off >= -(1n << 30n) && off < 1n << 30n) return Number(off);
+    this.farPc = BigInt.asIntN(64, v);
     return FAR_PC;
   }
 
   private pcFromHalves(hi: number, lo: number): number {
-    const h = hi | 0;
-    if (h >= -(1 << 20) && h < 1 << 20) return h * TWO32 + (lo >>> 0);
-    return this.pcFromBig((BigInt(h) << 32n) | BigInt(lo >>> 0));
+    if (hi === 0) {
+      const off = (lo >>> 0) - this.ramBase;
+      if (off >= -(2 ** 30) && off < 2 ** 30) return off;
+    }
+    return this.pcFromBig((BigInt(hi | 0) << 32n) | BigInt(lo >>> 0));
   }
 
   private setPcNumber(pc: number): void {
-    this.pcSlot[0] = pc === FAR_PC ? this.farPc : BigInt(pc);
+    this.pcSlot[0] = this.exactPc(pc);
   }
 
   private exactPc(pc: number): bigint {
-    return pc === FAR_PC ? this.farPc : BigInt(pc);
+    return pc === FAR_PC ? this.farPc : BigInt(this.ramBase + pc);
   }
 
   // ---- Decode cache ----
 
   /** Decode the instruction at `pc` (in RAM) into slot `s` of `cache`; returns packed, or 0 if it leaves RAM. */
   private fill(cache: Int32Array, s: number, pc: number): number {
-    const off = pc - this.ramBase;
+    const off = pc;
     const lo = this.u16[(RAM_OFFSET + off) >>> 1]!;
     let hi = 0;
     if ((lo & 3) === 3) {
@@ -831,7 +836,7 @@ export class Hart {
 
   /** The raw bits of the instruction at `pc` (in RAM: it was just fetched), for mtval of illegal instructions. */
   private bitsAtPc(pc: number): number {
-    const off = pc - this.ramBase;
+    const off = pc;
     const lo = this.u16[(RAM_OFFSET + off) >>> 1]!;
     if ((lo & 3) !== 3) return lo;
     return ((this.u16[(RAM_OFFSET + off + 2) >>> 1]! << 16) | lo) >>> 0;
@@ -1068,6 +1073,7 @@ export class Hart {
 
   /** Enter the M-mode trap handler for exception `cause`; returns the new pc. */
   trap(cause: number, tval: bigint, epc: number): number {
+    this.trapCount++;
     const csr = this.csr;
     const st = csr[CsrSlot.mstatus]!;
     const mie = (st >> 3n) & 1n;
