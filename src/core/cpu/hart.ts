@@ -28,8 +28,10 @@ export const Exit = {
 const PAGE_CODE = 1;
 const PAGE_HOOK = 2;
 
-/** Decode-cache slot: [packed, imm]. packed = op | rd << 8 | rs1 << 14 | rs2 << 19 | len4 << 24 | DECODED. */
-const DECODED = 1 << 25;
+/**
+ * Decode-cache slot: [packed, imm], packed = op | 2·rd << 8 | 2·rs1 << 15 | 2·rs2 << 21 | length << 27 (never 0:
+ * the length is 2 or 4). rd is 32 (the x0 sink) when the instruction names x0.
+ */
 const SLOTS_PER_PAGE = 2048;
 const TWO32 = 4294967296;
 /** Run-loop pc meaning "the real pc is in farPc": an odd offset outside every RAM, so fetch always faults. */
@@ -99,11 +101,14 @@ export class Hart {
     this.xi = new Int32Array(buf, base + X_OFF, 66);
     this.csr = new BigInt64Array(buf, base + CSR_OFF, 64);
     this.pcSlot = new BigInt64Array(buf, base + PC_OFF, 1);
-    this.u8 = new Uint8Array(buf);
-    this.i8 = new Int8Array(buf);
-    this.u16 = new Uint16Array(buf);
-    this.i16 = new Int16Array(buf);
-    this.i32 = new Int32Array(buf);
+    // Explicit lengths: a view of a shared wasm memory's (growable) buffer without one tracks the buffer's length,
+    // and every element access then reloads it; measured 2x slower for the whole interpreter.
+    const bytes = buf.byteLength;
+    this.u8 = new Uint8Array(buf, 0, bytes);
+    this.i8 = new Int8Array(buf, 0, bytes);
+    this.u16 = new Uint16Array(buf, 0, bytes >>> 1);
+    this.i16 = new Int16Array(buf, 0, bytes >>> 1);
+    this.i32 = new Int32Array(buf, 0, bytes >>> 2);
     const npages = Math.ceil(opts.ramSize / 4096);
     this.pages = new Array<Int32Array | null>(npages).fill(null);
     this.pageFlags = new Uint8Array(npages);
@@ -191,7 +196,8 @@ export class Hart {
     let exit: number = Exit.Budget;
     this.retiredInRun = 0;
 
-    while (n < budget) {
+    this.stopRequested = false;
+    loop: while (n < budget) {
       n++;
       // ---- Fetch through the decode cache of the current page ----
       let po = (pc - pageOff) | 0;
@@ -221,13 +227,14 @@ export class Hart {
         }
       }
       const imm = cache[s + 1]!;
-      const rd = (w >>> 8) & 63;
-      const rs1 = (w >>> 14) & 31;
-      const rs2 = (w >>> 19) & 31;
-      const next = pc + ((w & (1 << 24)) !== 0 ? 4 : 2);
-      const d2 = rd << 1;
-      const a2 = rs1 << 1;
-      const b2 = rs2 << 1;
+      // Register fields come pre-doubled: xi[a2] is the low word of rs1, xi[a2 + 1] its high word.
+      const d2 = (w >>> 8) & 127;
+      const a2 = (w >>> 15) & 63;
+      const b2 = (w >>> 21) & 63;
+      const rd = d2 >>> 1;
+      const rs1 = a2 >>> 1;
+      const rs2 = b2 >>> 1;
+      const next = pc + (w >>> 27);
 
       switch (w & 0xff) {
         case 0: // illegal: imm holds the instruction bits (mtval, privileged spec §3.1.16)
@@ -391,7 +398,7 @@ export class Hart {
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
                 exit = Exit.Stop;
-                break;
+                break loop;
               }
               continue;
             }
@@ -409,7 +416,7 @@ export class Hart {
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
                 exit = Exit.Stop;
-                break;
+                break loop;
               }
               continue;
             }
@@ -427,7 +434,7 @@ export class Hart {
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
                 exit = Exit.Stop;
-                break;
+                break loop;
               }
               continue;
             }
@@ -447,7 +454,7 @@ export class Hart {
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
                 exit = Exit.Stop;
-                break;
+                break loop;
               }
               continue;
             }
@@ -753,6 +760,7 @@ export class Hart {
           if (this.stopRequested) {
             pc = next;
             exit = Exit.Stop;
+            break loop;
           }
           break;
 
@@ -767,13 +775,12 @@ export class Hart {
         case 98: // wfi: no interrupt source exists in this machine yet, so the hart would sleep forever
           pc = next;
           exit = Exit.Wfi;
-          break;
+          break loop;
         default:
           // sret and sfence.vma need S-mode, which this hart does not have yet (misa.S = 0).
           pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
           continue;
       }
-      if (exit !== Exit.Budget) break;
       pc = next;
     }
     this.setPcNumber(pc);
@@ -827,7 +834,7 @@ export class Hart {
     }
     const d = decode(lo, hi);
     const rdSlot = d.rd === 0 ? X_SINK : d.rd;
-    const packed = d.op | (rdSlot << 8) | (d.rs1 << 14) | (d.rs2 << 19) | (d.len === 4 ? 1 << 24 : 0) | DECODED;
+    const packed = d.op | (rdSlot << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len << 27);
     cache[s] = packed;
     cache[s + 1] = d.op === 0 ? d.bits : d.imm;
     this.pageFlags[Math.floor(off / 4096)]! |= PAGE_CODE;
