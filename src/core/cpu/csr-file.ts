@@ -17,10 +17,8 @@ export interface CsrHost {
 
 const MSTATUS_MIE = 1n << 3n;
 const MSTATUS_MPIE = 1n << 7n;
-/** mstatus bits software may change on an M-only hart: MIE, MPIE (MPP is hardwired to M; SXL/UXL read-only). */
+/** mstatus bits software may change on an M-only hart: MIE, MPIE (MPP is always M; SXL/UXL are read-only). */
 const MSTATUS_WRITABLE = MSTATUS_MIE | MSTATUS_MPIE;
-/** MPP = M (read-only when M is the only mode). */
-const MSTATUS_MPP_M = 3n << 11n;
 /** mie bits that exist on an M-only hart: MSIE, MTIE, MEIE. */
 const MIE_WRITABLE = (1n << 3n) | (1n << 7n) | (1n << 11n);
 /** Number of PMP entries (pmpcfg0 and pmpcfg2 hold 8 each on RV64). */
@@ -35,7 +33,7 @@ export function readCsr(h: CsrHost, num: number): bigint | null {
   const c = h.csr;
   switch (num) {
     case CSR.mstatus:
-      return c[CsrSlot.mstatus]! | MSTATUS_MPP_M;
+      return c[CsrSlot.mstatus]!;
     case CSR.misa:
       return c[CsrSlot.misa]!;
     case CSR.mie:

@@ -124,8 +124,8 @@ export class Hart {
     this.csr[CsrSlot.priv] = 3n;
     // misa: MXL = 2 (64-bit), extensions A, C, I, M.
     this.csr[CsrSlot.misa] = (2n << 62n) | (1n << 0n) | (1n << 2n) | (1n << 8n) | (1n << 12n);
-    // mstatus: SXL = UXL = 2 (read-only, 64-bit), as QEMU reports them.
-    this.csr[CsrSlot.mstatus] = (2n << 32n) | (2n << 34n);
+    // mstatus: SXL = UXL = 2 (read-only, 64-bit), as QEMU reports them; MPP = M, the only mode.
+    this.csr[CsrSlot.mstatus] = (2n << 32n) | (2n << 34n) | (3n << 11n);
     this.csr[CsrSlot.mhartid] = BigInt(this.hartId);
     this.csr[CsrSlot.loadRes] = -1n;
     this.pcSlot[0] = BigInt(this.ramBase);
@@ -949,7 +949,12 @@ export class Hart {
     const addr = BigInt.asUintN(64, this.x[rs1]!);
     const csr = this.csr;
     if (kind === 1) {
-      // sc
+      // sc: a misaligned address traps even without a reservation (as QEMU 7.2 does)
+      if ((addr & BigInt(size - 1)) !== 0n) {
+        csr[CsrSlot.loadRes] = -1n;
+        this.setPcNumber(this.trap(Cause.StoreAddressMisaligned, addr, pc));
+        return false;
+      }
       if (addr !== BigInt.asUintN(64, csr[CsrSlot.loadRes]!)) {
         this.x[rd] = 1n;
         csr[CsrSlot.loadRes] = -1n;
@@ -1095,19 +1100,22 @@ export class Hart {
     return this.pcFromBig(BigInt.asUintN(64, csr[CsrSlot.mtvec]! & ~3n));
   }
 
-  /** mret: back to MPP with MIE ← MPIE, MPIE ← 1, MPP ← U (least-privileged mode), MPRV cleared if MPP ≠ M. */
+  /** mret: back to MPP with MIE ← MPIE, MPIE ← 1, MPP ← the least-privileged mode (M here), MPRV cleared if MPP ≠ M. */
   private mret(): number {
     const csr = this.csr;
     const st = csr[CsrSlot.mstatus]!;
     const mpp = (st >> 11n) & 3n;
     const mpie = (st >> 7n) & 1n;
-    let ns = (st & ~((1n << 3n) | (3n << 11n))) | (mpie << 3n) | (1n << 7n);
+    let ns = (st & ~((1n << 3n) | (3n << 11n))) | (mpie << 3n) | (1n << 7n) | (LEAST_PRIV << 11n);
     if (mpp !== 3n) ns &= ~(1n << 17n);
     csr[CsrSlot.mstatus] = ns;
     csr[CsrSlot.priv] = mpp;
     return this.pcFromBig(BigInt.asUintN(64, csr[CsrSlot.mepc]!));
   }
 }
+
+/** The least-privileged mode this hart implements (privileged spec §3.1.6.1: what xRET leaves in MPP). */
+const LEAST_PRIV = 3n;
 
 // ---- 64-bit helpers on 32-bit halves (xi[i] low, xi[i + 1] high) ----
 
