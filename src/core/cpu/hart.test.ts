@@ -203,3 +203,94 @@ test("stress: 2M iterations of shifts, multiplies and divides (V8's optimising c
   const want = stressModel(iters);
   for (const reg of [5, 6, 7, 8, 9, 12, 13, 14, 15]) assert.equal(m.reg(reg), want[reg], `x${reg}`);
 });
+
+const csrw = (csr: number, rs1: number) => i(csr, rs1, 1, 0, 0x73);
+const csrr = (rd: number, csr: number) => i(csr, 0, 2, rd, 0x73);
+const MRET = 0x30200073;
+const SRET = 0x10200073;
+const ECALL = 0x00000073;
+const WFI = 0x10500073;
+
+/** Assemble with labels: items are words or [label] markers; `la(rd, label)` makes auipc+addi pairs. */
+function asm(items: (number | string | { la: [number, string] })[]): number[] {
+  const labels = new Map<string, number>();
+  let at = 0;
+  for (const it of items) {
+    if (typeof it === "string") labels.set(it, at);
+    else at += typeof it === "number" ? 1 : 2;
+  }
+  const out: number[] = [];
+  for (const it of items) {
+    if (typeof it === "string") continue;
+    if (typeof it === "number") out.push(it);
+    else {
+      const [rd, label] = it.la;
+      const off = (labels.get(label)! - out.length) * 4;
+      out.push(0x17 | (rd << 7), addi(rd, rd, off));
+    }
+  }
+  return out;
+}
+
+test("mret drops to U-mode; an ecall from U is delegated to S by medeleg and sret returns", () => {
+  const m = run(
+    asm([
+      { la: [5, "s_handler"] },
+      csrw(0x105, 5), // stvec
+      addi(6, 0, 1 << 8),
+      csrw(0x302, 6), // medeleg: ecall from U
+      { la: [7, "user"] },
+      csrw(0x341, 7), // mepc
+      MRET, // MPP = 0 after reset: to U
+      "user",
+      ECALL,
+      addi(13, 0, 7), // after sret: back in U
+      ECALL, // second ecall: again to S, which now exits
+      "s_handler",
+      csrr(11, 0x142), // scause
+      csrr(12, 0x100), // sstatus
+      b(5 * 4, 0, 13, 1), // bne a3, x0 → done (second time)
+      csrr(14, 0x141), // sepc
+      addi(14, 14, 4),
+      csrw(0x141, 14),
+      SRET,
+      addi(10, 0, 0), // done: a0 = 0 and fall into the exit sequence (S-mode may store to tohost: no PMP rules)
+    ]),
+  );
+  assert.equal(m.reg(11), 8n, "scause = ecall from U");
+  assert.equal(m.reg(12) & 0x100n, 0n, "sstatus.SPP = U");
+  assert.equal(m.reg(13), 7n, "sret returned to the instruction after the ecall");
+  assert.equal(m.hart.priv, 1, "the exit ran in S-mode");
+});
+
+test("a pending, enabled machine timer interrupt is taken with mcause = 2^63 | 7", () => {
+  const m = new BareMachine({ ramSize: 1 << 20, onOutput: () => {} });
+  m.load(
+    program(
+      asm([
+        { la: [5, "handler"] },
+        csrw(0x305, 5), // mtvec
+        addi(6, 0, 0x80),
+        csrw(0x304, 6), // mie.MTIE
+        addi(6, 0, 8),
+        i(0, 6, 2, 0, 0x73) | (0x300 << 20), // csrrs x0, mstatus, t1: MIE = 1 → the interrupt is taken here
+        addi(10, 0, 9), // not reached
+        "handler",
+        csrr(11, 0x342),
+        addi(10, 0, 0),
+      ]),
+    ),
+  );
+  m.hart.setPending(7, true);
+  assert.equal(m.run(1e6).kind, "exit");
+  assert.equal(m.reg(10), 0n);
+  assert.equal(m.reg(11), (1n << 63n) | (7n - (1n << 64n)));
+});
+
+test("wfi with nothing pending stops the run so the machine can sleep", () => {
+  const m = new BareMachine({ ramSize: 1 << 20, onOutput: () => {} });
+  m.load(program([WFI, addi(10, 0, 0)]));
+  assert.equal(m.run(1e6).kind, "wfi");
+  m.hart.setPending(3, true); // MSIP pending (not enabled globally): wfi would now fall through
+  assert.equal(m.run(1e6).kind, "exit");
+});

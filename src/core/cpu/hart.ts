@@ -11,7 +11,27 @@
 import { Cause } from "../isa/csr.ts";
 import { decode } from "../isa/decode.ts";
 import type { Bus } from "../mem/bus.ts";
-import { readCsr, writeCsr } from "./csr-file.ts";
+import {
+  MIP_MEIP,
+  MIP_MSIP,
+  MIP_MTIP,
+  MIP_SEIP,
+  MIP_SSIP,
+  MIP_STIP,
+  MSTATUS_MIE,
+  MSTATUS_MPIE,
+  MSTATUS_MPP,
+  MSTATUS_MPRV,
+  MSTATUS_SIE,
+  MSTATUS_SPIE,
+  MSTATUS_SPP,
+  MSTATUS_TSR,
+  MSTATUS_TVM,
+  MSTATUS_TW,
+  MSTATUS_XLEN,
+  readCsr,
+  writeCsr,
+} from "./csr-file.ts";
 import { CSR_OFF, CsrSlot, hartBase, PC_OFF, RAM_OFFSET, X_OFF, X_SINK } from "./layout.ts";
 
 /** Why `run` returned. */
@@ -23,6 +43,13 @@ export const Exit = {
   /** The hart executed `wfi` and nothing can wake it in this machine yet. */
   Wfi: 2,
 } as const;
+
+const MISA_A = 1n << 0n;
+const MISA_C = 1n << 2n;
+const MISA_I = 1n << 8n;
+const MISA_M = 1n << 12n;
+const MISA_S = 1n << 18n;
+const MISA_U = 1n << 20n;
 
 /** Page-flag bits: the page holds decoded instructions; stores to the page must call the store hook. */
 const PAGE_CODE = 1;
@@ -56,6 +83,10 @@ export class Hart {
   readonly ramSize: number;
   readonly bus: Bus;
   readonly timeSource: (() => bigint) | null;
+  /** F and D are not implemented yet (issue 3): mstatus.FS and the FP CSRs do not exist. */
+  readonly hasFpu = false;
+  /** The built-in SBI firmware: serves an ecall from S-mode and returns true, or false to trap as usual. */
+  sbi: ((hart: Hart) => boolean) | null = null;
   /** x0..x31 and the x0 write sink, as i64. */
   readonly x: BigInt64Array;
   /** The same registers as 32-bit halves. */
@@ -122,10 +153,10 @@ export class Hart {
     this.x.fill(0n);
     this.csr.fill(0n);
     this.csr[CsrSlot.priv] = 3n;
-    // misa: MXL = 2 (64-bit), extensions A, C, I, M.
-    this.csr[CsrSlot.misa] = (2n << 62n) | (1n << 0n) | (1n << 2n) | (1n << 8n) | (1n << 12n);
-    // mstatus: SXL = UXL = 2 (read-only, 64-bit), as QEMU reports them; MPP = M, the only mode.
-    this.csr[CsrSlot.mstatus] = (2n << 32n) | (2n << 34n) | (3n << 11n);
+    // misa: MXL = 2 (64-bit), extensions A, C, I, M, S, U.
+    this.csr[CsrSlot.misa] = (2n << 62n) | MISA_A | MISA_C | MISA_I | MISA_M | MISA_S | MISA_U;
+    // mstatus: SXL = UXL = 2 (read-only, 64-bit), as QEMU reports them.
+    this.csr[CsrSlot.mstatus] = MSTATUS_XLEN;
     this.csr[CsrSlot.mhartid] = BigInt(this.hartId);
     this.csr[CsrSlot.loadRes] = -1n;
     this.pcSlot[0] = BigInt(this.ramBase);
@@ -197,6 +228,10 @@ export class Hart {
     this.retiredInRun = 0;
 
     this.stopRequested = false;
+    {
+      const irq = this.pendingInterrupt();
+      if (irq >= 0) pc = this.trap(irq, 0n, pc, true);
+    }
     loop: while (n < budget) {
       n++;
       // ---- Fetch through the decode cache of the current page ----
@@ -628,9 +663,26 @@ export class Hart {
         case 51: // fence: one hart, memory is sequentially consistent here
         case 54: // fence.i: the decode cache is kept coherent by every store, so there is nothing to flush
           break;
-        case 52: // ecall
-          pc = this.trap(Cause.EcallFromU + Number(this.csr[CsrSlot.priv]!), 0n, pc);
+        case 52: {
+          // ecall; from S-mode with the built-in firmware, the SBI call is served here (no M-mode code runs)
+          const priv = Number(this.csr[CsrSlot.priv]!);
+          if (priv === 1 && this.sbi !== null) {
+            this.setPcNumber(pc);
+            this.retiredInRun = n - 1 - (this.trapCount - traps0);
+            if (this.sbi(this)) {
+              if (this.stopRequested) {
+                pc = next;
+                exit = Exit.Stop;
+                break loop;
+              }
+              const irq = this.pendingInterrupt();
+              pc = irq < 0 ? next : this.trap(irq, 0n, next, true);
+              continue;
+            }
+          }
+          pc = this.trap(Cause.EcallFromU + priv, 0n, pc);
           continue;
+        }
         case 53: // ebreak: QEMU 7.2 leaves mtval 0 for breakpoints
           pc = this.trap(Cause.Breakpoint, 0n, pc);
           continue;
@@ -647,6 +699,14 @@ export class Hart {
           if (!this.csrOp(w & 0xff, rd, rs1, imm, pc)) {
             pc = this.pcNumber();
             continue;
+          }
+          {
+            // A CSR write may have enabled a pending interrupt: it is taken before the next instruction.
+            const irq = this.pendingInterrupt();
+            if (irq >= 0) {
+              pc = this.trap(irq, 0n, next, true);
+              continue;
+            }
           }
           break;
         }
@@ -765,19 +825,55 @@ export class Hart {
           break;
 
         // ---- Privileged ----
-        case 96: // mret
+        case 96: {
+          // mret
           if (this.csr[CsrSlot.priv] !== 3n) {
             pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
             continue;
           }
           pc = this.mret();
+          const irq = this.pendingInterrupt();
+          if (irq >= 0) pc = this.trap(irq, 0n, pc, true);
           continue;
-        case 98: // wfi: no interrupt source exists in this machine yet, so the hart would sleep forever
+        }
+        case 97: {
+          // sret: S or M only; TSR makes it illegal in S (privileged spec §3.1.6.5)
+          const priv = this.csr[CsrSlot.priv]!;
+          if (priv === 0n || (priv === 1n && (this.csr[CsrSlot.mstatus]! & MSTATUS_TSR) !== 0n)) {
+            pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+            continue;
+          }
+          pc = this.sret();
+          const irq = this.pendingInterrupt();
+          if (irq >= 0) pc = this.trap(irq, 0n, pc, true);
+          continue;
+        }
+        case 98: {
+          // wfi: illegal in U, and in S when mstatus.TW is set (QEMU 7.2 traps at once rather than after a timeout)
+          const priv = this.csr[CsrSlot.priv]!;
+          if (priv === 0n || (priv === 1n && (this.csr[CsrSlot.mstatus]! & MSTATUS_TW) !== 0n)) {
+            pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+            continue;
+          }
           pc = next;
-          exit = Exit.Wfi;
-          break loop;
+          // Nothing pending and enabled in mie: the hart sleeps until the machine raises an interrupt.
+          if ((this.csr[CsrSlot.mip]! & this.csr[CsrSlot.mie]!) === 0n) {
+            exit = Exit.Wfi;
+            break loop;
+          }
+          continue;
+        }
+        case 99: {
+          // sfence.vma: illegal in U, and in S when mstatus.TVM is set
+          const priv = this.csr[CsrSlot.priv]!;
+          if (priv === 0n || (priv === 1n && (this.csr[CsrSlot.mstatus]! & MSTATUS_TVM) !== 0n)) {
+            pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+            continue;
+          }
+          this.flushTlb();
+          break;
+        }
         default:
-          // sret and sfence.vma need S-mode, which this hart does not have yet (misa.S = 0).
           pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
           continue;
       }
@@ -1063,7 +1159,7 @@ export class Hart {
     }
     let old = 0n;
     if (doRead || kind !== 0) {
-      const v = readCsr(this, csrNum);
+      const v = readCsr(this, csrNum, priv);
       if (v === null) {
         this.setPcNumber(this.trap(Cause.IllegalInstruction, BigInt(bits), pc));
         return false;
@@ -1072,7 +1168,7 @@ export class Hart {
     }
     if (doWrite) {
       const nv = kind === 0 ? src : kind === 1 ? old | src : old & ~src;
-      if (!writeCsr(this, csrNum, BigInt.asIntN(64, nv))) {
+      if (!writeCsr(this, csrNum, BigInt.asIntN(64, nv), priv)) {
         this.setPcNumber(this.trap(Cause.IllegalInstruction, BigInt(bits), pc));
         return false;
       }
@@ -1081,41 +1177,143 @@ export class Hart {
     return true;
   }
 
-  // ---- Traps (privileged spec §3.1.6.1, §3.1.7, §3.3.2) ----
+  // ---- Traps and interrupts (privileged spec §3.1.6.1, §3.1.7–3.1.9, §3.3.2, §4.1.1) ----
 
-  /** Enter the M-mode trap handler for exception `cause`; returns the new pc. */
-  trap(cause: number, tval: bigint, epc: number): number {
+  /**
+   * Take trap `cause` (an exception, or with `interrupt` an interrupt) at pc `epc`: to S-mode when the current mode
+   * is S or U and medeleg/mideleg delegates it, else to M-mode. Returns the new pc.
+   */
+  trap(cause: number, tval: bigint, epc: number, interrupt = false): number {
     this.trapCount++;
     const csr = this.csr;
     const st = csr[CsrSlot.mstatus]!;
-    const mie = (st >> 3n) & 1n;
     const priv = csr[CsrSlot.priv]!;
-    // MPIE ← MIE, MIE ← 0, MPP ← current privilege.
-    csr[CsrSlot.mstatus] = (st & ~((1n << 3n) | (1n << 7n) | (3n << 11n))) | (mie << 7n) | (priv << 11n);
-    csr[CsrSlot.mepc] = BigInt.asIntN(64, this.exactPc(epc));
-    csr[CsrSlot.mcause] = BigInt(cause);
-    csr[CsrSlot.mtval] = BigInt.asIntN(64, tval);
-    csr[CsrSlot.priv] = 3n;
-    // Exceptions always go to the base address, in direct and vectored mode alike.
-    return this.pcFromBig(BigInt.asUintN(64, csr[CsrSlot.mtvec]! & ~3n));
+    const deleg = csr[interrupt ? CsrSlot.mideleg : CsrSlot.medeleg]!;
+    const causeValue = interrupt ? BigInt(cause) | (1n << 63n) : BigInt(cause);
+    let vector: bigint;
+    if (priv <= 1n && ((deleg >> BigInt(cause)) & 1n) !== 0n) {
+      // SPIE ← SIE, SIE ← 0, SPP ← current privilege (0 or 1).
+      const sie = (st & MSTATUS_SIE) !== 0n ? MSTATUS_SPIE : 0n;
+      csr[CsrSlot.mstatus] = (st & ~(MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP)) | sie | (priv << 8n);
+      csr[CsrSlot.sepc] = BigInt.asIntN(64, this.exactPc(epc));
+      csr[CsrSlot.scause] = BigInt.asIntN(64, causeValue);
+      csr[CsrSlot.stval] = BigInt.asIntN(64, tval);
+      csr[CsrSlot.priv] = 1n;
+      vector = csr[CsrSlot.stvec]!;
+    } else {
+      // MPIE ← MIE, MIE ← 0, MPP ← current privilege.
+      const mie = (st & MSTATUS_MIE) !== 0n ? MSTATUS_MPIE : 0n;
+      csr[CsrSlot.mstatus] = (st & ~(MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_MPP)) | mie | (priv << 11n);
+      csr[CsrSlot.mepc] = BigInt.asIntN(64, this.exactPc(epc));
+      csr[CsrSlot.mcause] = BigInt.asIntN(64, causeValue);
+      csr[CsrSlot.mtval] = BigInt.asIntN(64, tval);
+      csr[CsrSlot.priv] = 3n;
+      vector = csr[CsrSlot.mtvec]!;
+    }
+    this.privChanged();
+    // Exceptions go to BASE; interrupts in vectored mode to BASE + 4 × cause.
+    const base = BigInt.asUintN(64, vector & ~3n);
+    const target = interrupt && (vector & 3n) === 1n ? base + BigInt(4 * cause) : base;
+    return this.pcFromBig(target);
   }
 
-  /** mret: back to MPP with MIE ← MPIE, MPIE ← 1, MPP ← the least-privileged mode (M here), MPRV cleared if MPP ≠ M. */
+  /**
+   * The interrupt to take now, or -1: pending (mip) and enabled (mie) bits, M-level ones unless delegated, taken
+   * when the hart runs below M or mstatus.MIE is set; delegated ones when below S or in S with SIE. Priority:
+   * MEI, MSI, MTI, SEI, SSI, STI (§3.1.9).
+   */
+  pendingInterrupt(): number {
+    const csr = this.csr;
+    this.updateStip();
+    const pending = csr[CsrSlot.mip]! & csr[CsrSlot.mie]!;
+    if (pending === 0n) return -1;
+    const priv = csr[CsrSlot.priv]!;
+    const st = csr[CsrSlot.mstatus]!;
+    const deleg = csr[CsrSlot.mideleg]!;
+    let enabled = 0n;
+    if (priv < 3n || (st & MSTATUS_MIE) !== 0n) enabled |= pending & ~deleg;
+    if (priv < 1n || (priv === 1n && (st & MSTATUS_SIE) !== 0n)) enabled |= pending & deleg;
+    if (enabled === 0n) return -1;
+    for (const bit of IRQ_PRIORITY) if ((enabled & bit.mask) !== 0n) return bit.cause;
+    return -1;
+  }
+
+  /** Sstc: with menvcfg.STCE, mip.STIP follows (time ≥ stimecmp). */
+  private updateStip(): void {
+    const csr = this.csr;
+    if (csr[CsrSlot.menvcfg]! >= 0n || this.timeSource === null) return; // STCE is bit 63: the sign bit
+    const due = BigInt.asUintN(64, this.timeSource()) >= BigInt.asUintN(64, csr[CsrSlot.stimecmp]!);
+    csr[CsrSlot.mip] = due ? csr[CsrSlot.mip]! | MIP_STIP : csr[CsrSlot.mip]! & ~MIP_STIP;
+  }
+
+  /** Sstc: the `time` value at which STIP will rise, or null when Sstc is off or STIP is already pending. */
+  stimecmpDeadline(): bigint | null {
+    const csr = this.csr;
+    if (csr[CsrSlot.menvcfg]! >= 0n) return null;
+    return BigInt.asUintN(64, csr[CsrSlot.stimecmp]!);
+  }
+
+  /** HartIrq (mem/irq.ts): a device raises or lowers a mip bit (MSIP, MTIP, MEIP, SEIP, SSIP, STIP). */
+  setPending(bit: number, level: boolean): void {
+    const mask = 1n << BigInt(bit);
+    const csr = this.csr;
+    csr[CsrSlot.mip] = level ? csr[CsrSlot.mip]! | mask : csr[CsrSlot.mip]! & ~mask;
+  }
+
+  /** Current privilege level (0 U, 1 S, 3 M). */
+  get priv(): number {
+    return Number(this.csr[CsrSlot.priv]!);
+  }
+
+  set priv(p: number) {
+    this.csr[CsrSlot.priv] = BigInt(p);
+    this.privChanged();
+  }
+
+  /** Drop every cached translation (sfence.vma, satp writes, privilege changes that change translation). */
+  flushTlb(): void {
+    // Physical addressing only so far: no translations are cached yet.
+  }
+
+  /** Privilege or mstatus changed: translation state that depends on them must be recomputed. */
+  private privChanged(): void {}
+
+  /** mret: back to MPP with MIE ← MPIE, MPIE ← 1, MPP ← U (the least-privileged mode), MPRV ← 0 unless MPP = M. */
   private mret(): number {
     const csr = this.csr;
     const st = csr[CsrSlot.mstatus]!;
-    const mpp = (st >> 11n) & 3n;
-    const mpie = (st >> 7n) & 1n;
-    let ns = (st & ~((1n << 3n) | (3n << 11n))) | (mpie << 3n) | (1n << 7n) | (LEAST_PRIV << 11n);
-    if (mpp !== 3n) ns &= ~(1n << 17n);
+    const mpp = (st & MSTATUS_MPP) >> 11n;
+    const mie = (st & MSTATUS_MPIE) !== 0n ? MSTATUS_MIE : 0n;
+    let ns = (st & ~(MSTATUS_MIE | MSTATUS_MPP)) | mie | MSTATUS_MPIE;
+    if (mpp !== 3n) ns &= ~MSTATUS_MPRV;
     csr[CsrSlot.mstatus] = ns;
     csr[CsrSlot.priv] = mpp;
+    this.privChanged();
     return this.pcFromBig(BigInt.asUintN(64, csr[CsrSlot.mepc]!));
+  }
+
+  /** sret: back to SPP with SIE ← SPIE, SPIE ← 1, SPP ← U, MPRV ← 0. */
+  private sret(): number {
+    const csr = this.csr;
+    const st = csr[CsrSlot.mstatus]!;
+    const spp = (st & MSTATUS_SPP) >> 8n;
+    const sie = (st & MSTATUS_SPIE) !== 0n ? MSTATUS_SIE : 0n;
+    csr[CsrSlot.mstatus] = (st & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) | sie | MSTATUS_SPIE;
+    csr[CsrSlot.priv] = spp;
+    this.privChanged();
+    return this.pcFromBig(BigInt.asUintN(64, csr[CsrSlot.sepc]!));
   }
 }
 
-/** The least-privileged mode this hart implements (privileged spec §3.1.6.1: what xRET leaves in MPP). */
-const LEAST_PRIV = 3n;
+/** Interrupt causes in priority order with their mip bits. */
+const IRQ_PRIORITY: readonly { readonly cause: number; readonly mask: bigint }[] = [
+  { cause: 11, mask: MIP_MEIP },
+  { cause: 3, mask: MIP_MSIP },
+  { cause: 7, mask: MIP_MTIP },
+  { cause: 9, mask: MIP_SEIP },
+  { cause: 1, mask: MIP_SSIP },
+  { cause: 5, mask: MIP_STIP },
+];
 
 // ---- 64-bit helpers on 32-bit halves (xi[i] low, xi[i + 1] high) ----
 

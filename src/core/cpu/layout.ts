@@ -50,6 +50,19 @@ export const CsrSlot = {
   /** PMP configuration (pmpcfg0, pmpcfg2, …: 8 entries of 8 bits each) and addresses (16 entries). */
   pmpcfg: 24,
   pmpaddr: 32,
+  // Supervisor CSRs (sstatus, sie and sip are views of mstatus, mie and mip).
+  stvec: 48,
+  sscratch: 49,
+  sepc: 50,
+  scause: 51,
+  stval: 52,
+  satp: 53,
+  scounteren: 54,
+  senvcfg: 55,
+  /** Sstc supervisor timer compare. */
+  stimecmp: 56,
+  /** fcsr (frm << 5 | fflags), for F/D. */
+  fcsr: 57,
 } as const;
 
 /** Number of i64 CSR slots. */
