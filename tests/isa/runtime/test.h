@@ -101,7 +101,7 @@ main:
   NAME .Lcheck_name\@, "\name"
 .endm
 
-/* CHECK_TRAP "name", cause, epc_label, tval: exactly one trap happened since the last CHECK_TRAP/TRAP_CLEAR. */
+/* CHECK_TRAP "name", cause, epc_label, tval: exactly one such trap since the last CHECK_TRAP*; resets the record. */
 .macro CHECK_TRAP name:req, cause:req, epc:req, tval:req
   .option push
   .option norvc
@@ -126,7 +126,7 @@ main:
   NAME .Lcheck_name\@, "\name"
 .endm
 
-/* CHECK_TRAP_TVAL_LABEL: as CHECK_TRAP, but mtval is the address of a label (faulting data address). */
+/* CHECK_TRAP_ADDR: as CHECK_TRAP, but tval is an address expression (a faulting data address). */
 .macro CHECK_TRAP_ADDR name:req, cause:req, epc:req, tval:req
   .option push
   .option norvc
@@ -284,7 +284,7 @@ main:
   CHECK "\op \a \b", t2, \want
 .endm
 
-/* TEST_RR_ALIAS op, a, b, want: rd = rs1, rd = rs2, rs1 = rs2 = rd (a, a), and rd = x0 forms. */
+/* TEST_RR_ALIAS op, a, b, want, wantaa: rd = rs1, rd = rs2, rd = rs1 = rs2 (giving wantaa), and rd = x0 forms. */
 .macro TEST_RR_ALIAS op:req, a:req, b:req, want:req, wantaa:req
   li t0, \a
   li t1, \b
@@ -333,7 +333,7 @@ main:
   .endif
 .endm
 
-/* RVC_BRANCH insn...: c.j / c.beqz / c.bnez to a label (size not checkable at assembly time; c. mnemonics are 2 bytes). */
+/* RVC_BRANCH insn...: c.j / c.beqz / c.bnez to a label (no size check: not constant at assembly time). */
 .macro RVC_BRANCH insn:vararg
   .option push
   .option rvc
