@@ -61,8 +61,8 @@ const PAGE_HOOK = 2;
  */
 const SLOTS_PER_PAGE = 2048;
 const TWO32 = 4294967296;
-/** Run-loop pc meaning "the real pc is in farPc": an odd offset outside every RAM, so fetch always faults. */
-const FAR_PC = 0x7fffffff;
+/** Run-loop pc meaning "the real pc is in farPc" (set whenever this value is produced); fetching it faults. */
+const FAR_PC = -(2 ** 62);
 
 /** Called after a guest store to a page registered with `hookPage`; returns true to stop the run loop. */
 export type StoreHook = (addr: number, size: number) => boolean;
@@ -105,6 +105,9 @@ export class Hart {
   /** PAGE_CODE / PAGE_HOOK bits per RAM page. */
   private readonly pageFlags: Uint8Array;
   private storeHook: StoreHook | null = null;
+  /** The current code page: its virtual address and the RAM offset it maps to (for fill and bitsAtPc). */
+  private codePageVa = 0;
+  private codePageOff = 0;
   /** The exact pc when `pc === FAR_PC`. */
   private farPc = 0n;
   /** Retired instructions of the current `run` not yet added to minstret (read by the CSR file). */
@@ -211,22 +214,20 @@ export class Hart {
     const i32 = this.i32;
     const pageFlags = this.pageFlags;
     const ramBase = this.ramBase;
-    const ramSize = this.ramSize;
     const rb32 = ramBase | 0;
     const fast = this.fastSize;
     const fast2 = fast - 1;
     const fast4 = fast - 3;
     const fast8 = fast - 7;
-    // pc is kept as an offset from ramBase (a small integer, so V8 never boxes it); FAR_PC stands for an address
-    // too far from RAM to hold that way, whose exact value is in farPc.
+    // pc is the signed 64-bit virtual address as a number (exact below 2^52; FAR_PC stands for anything larger,
+    // whose exact value is in farPc). Instructions are fetched through the decode cache of the current page.
     let pc = this.pcNumber();
     let cache: Int32Array = this.pages[0] ?? new Int32Array(0);
-    let pageOff = -8192;
+    let pageVa = Number.NaN;
     let n = 0;
     const traps0 = this.trapCount;
     let exit: number = Exit.Budget;
     this.retiredInRun = 0;
-
     this.stopRequested = false;
     {
       const irq = this.pendingInterrupt();
@@ -234,27 +235,29 @@ export class Hart {
     }
     loop: while (n < budget) {
       n++;
-      // ---- Fetch through the decode cache of the current page ----
-      let po = (pc - pageOff) | 0;
-      if (po >>> 0 >= 4096) {
-        if (!(pc >= 0 && pc < ramSize)) {
-          pc = this.trap(Cause.InstructionAccessFault, this.exactPc(pc), pc);
+      let po = pc - pageVa;
+      if (!(po >= 0 && po < 4096)) {
+        const base = this.fetchPage(pc);
+        if (base < 0) {
+          pc = this.pcNumber(); // the fetch faulted: the trap is taken
           continue;
         }
-        const p = pc >>> 12;
+        const p = base >>> 12;
         let c = this.pages[p]!;
         if (c === null) {
           c = new Int32Array(SLOTS_PER_PAGE * 2);
           this.pages[p] = c;
         }
         cache = c;
-        pageOff = p << 12;
-        po = pc - pageOff;
+        pageVa = pc - (pc - Math.floor(pc / 4096) * 4096);
+        this.codePageVa = pageVa;
+        this.codePageOff = base;
+        po = pc - pageVa;
       }
       const s = po & ~1;
       let w = cache[s]!;
       if (w === 0) {
-        w = this.fill(cache, s, pc);
+        w = this.fill(cache, s);
         if (w === 0) {
           // The second half of a 4-byte instruction is outside RAM.
           pc = this.trap(Cause.InstructionAccessFault, this.exactPc(pc) + 2n, pc);
@@ -280,17 +283,17 @@ export class Hart {
           xi[d2 + 1] = imm >> 31;
           break;
         case 2: // auipc
-          setXNum(xi, d2, ramBase + pc + imm);
+          setXNum(xi, d2, pc + imm);
           break;
         case 3: // jal
-          setXNum(xi, d2, ramBase + next);
+          setXNum(xi, d2, next);
           pc += imm;
           continue;
         case 4: {
           // jalr: target computed before rd is written (rd may equal rs1)
           const lo = (xi[a2]! >>> 0) + imm;
           const hi = xi[a2 + 1]! + Math.floor(lo / TWO32);
-          setXNum(xi, d2, ramBase + next);
+          setXNum(xi, d2, next);
           pc = this.pcFromHalves(hi, (lo >>> 0) & ~1);
           continue;
         }
@@ -888,24 +891,21 @@ export class Hart {
     return exit;
   }
 
-  // ---- pc in the run loop: an offset from ramBase in int32 range, or FAR_PC with the exact value in farPc ----
+  // ---- pc in the run loop: the signed virtual address as a number, or FAR_PC with the exact value in farPc ----
 
   private pcNumber(): number {
     return this.pcFromBig(this.pcSlot[0]!);
   }
 
   private pcFromBig(v: bigint): number {
-    const off = BigInt.asIntN(64, v) - BigInt(this.ramBase);
-    if (off >= -(1n << 30n) && off < 1n << 30n) return Number(off);
-    this.farPc = BigInt.asIntN(64, v);
+    const sv = BigInt.asIntN(64, v);
+    if (sv >= -(1n << 52n) && sv < 1n << 52n) return Number(sv);
+    this.farPc = sv;
     return FAR_PC;
   }
 
   private pcFromHalves(hi: number, lo: number): number {
-    if (hi === 0) {
-      const off = (lo >>> 0) - this.ramBase;
-      if (off >= -(2 ** 30) && off < 2 ** 30) return off;
-    }
+    if (hi >= -(1 << 20) && hi < 1 << 20) return hi * TWO32 + (lo >>> 0);
     return this.pcFromBig((BigInt(hi | 0) << 32n) | BigInt(lo >>> 0));
   }
 
@@ -914,14 +914,27 @@ export class Hart {
   }
 
   private exactPc(pc: number): bigint {
-    return pc === FAR_PC ? this.farPc : BigInt(this.ramBase + pc);
+    return pc === FAR_PC ? this.farPc : BigInt(pc);
+  }
+
+  /**
+   * The RAM offset of the page holding the instruction at virtual address `pc`, or -1 after taking the fetch fault.
+   * Physical addressing for now (address translation comes with the MMU).
+   */
+  private fetchPage(pc: number): number {
+    const off = pc - this.ramBase;
+    if (pc === FAR_PC || !(off >= 0 && off < this.ramSize)) {
+      this.setPcNumber(this.trap(Cause.InstructionAccessFault, this.exactPc(pc), pc));
+      return -1;
+    }
+    return off - (off % 4096);
   }
 
   // ---- Decode cache ----
 
   /** Decode the instruction at `pc` (in RAM) into slot `s` of `cache`; returns packed, or 0 if it leaves RAM. */
-  private fill(cache: Int32Array, s: number, pc: number): number {
-    const off = pc;
+  private fill(cache: Int32Array, s: number): number {
+    const off = this.codePageOff + s;
     const lo = this.u16[(RAM_OFFSET + off) >>> 1]!;
     let hi = 0;
     if ((lo & 3) === 3) {
@@ -939,7 +952,7 @@ export class Hart {
 
   /** The raw bits of the instruction at `pc` (in RAM: it was just fetched), for mtval of illegal instructions. */
   private bitsAtPc(pc: number): number {
-    const off = pc;
+    const off = this.codePageOff + (pc - this.codePageVa);
     const lo = this.u16[(RAM_OFFSET + off) >>> 1]!;
     if ((lo & 3) !== 3) return lo;
     return ((this.u16[(RAM_OFFSET + off + 2) >>> 1]! << 16) | lo) >>> 0;
