@@ -16,6 +16,11 @@ export interface CsrHost {
   readonly timeSource: (() => bigint) | null;
   /** Whether the hart has the F and D extensions (mstatus.FS and fcsr exist). */
   readonly hasFpu: boolean;
+  /** satp write (WARL, TLB maintenance): returns the value satp now holds. */
+  writeSatp(v: bigint): bigint;
+  /** PMP CSRs (pmpcfg*, pmpaddr*): null / false when the access is illegal. */
+  readPmp(num: number): bigint | null;
+  writePmp(num: number, v: bigint): boolean;
 }
 
 // mstatus fields (privileged spec §3.1.6)
@@ -70,9 +75,6 @@ const DELEGABLE_EXCEPTIONS = 0xb3ffn;
 const MENVCFG_STCE = 1n << 63n;
 const MENVCFG_WRITABLE = 1n | MENVCFG_STCE;
 const SENVCFG_WRITABLE = 1n;
-
-/** Number of PMP entries (pmpcfg0 and pmpcfg2 hold 8 each on RV64). */
-const PMP_ENTRIES = 16;
 
 /** mstatus with SD computed from FS (SD is set when FS is Dirty). */
 function mstatusValue(c: BigInt64Array): bigint {
@@ -179,16 +181,7 @@ export function readCsr(h: CsrHost, num: number, priv: number): bigint | null {
     default:
       break;
   }
-  if (num >= 0x3a0 && num <= 0x3af) {
-    // pmpcfg0, pmpcfg2: RV64 has only the even ones; 16 entries implemented.
-    if ((num & 1) !== 0) return null;
-    const i = (num - 0x3a0) / 2;
-    return i < PMP_ENTRIES / 8 ? c[CsrSlot.pmpcfg + i]! : 0n;
-  }
-  if (num >= 0x3b0 && num <= 0x3ef) {
-    const i = num - 0x3b0;
-    return i < PMP_ENTRIES ? c[CsrSlot.pmpaddr + i]! : 0n;
-  }
+  if (num >= 0x3a0 && num <= 0x3ef) return h.readPmp(num);
   // hpmcounter3..31 (subject to the counter enables), mhpmcounter3..31, mhpmevent3..31: read-only zero (WARL).
   if (num >= 0xc03 && num <= 0xc1f) return counterAllowed(c, priv, num - 0xc00) ? 0n : null;
   if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0x323 && num <= 0x33f)) return 0n;
@@ -288,8 +281,7 @@ export function writeCsr(h: CsrHost, num: number, v: bigint, priv: number): bool
     case CSR.satp: {
       if (priv === 1 && (c[CsrSlot.mstatus]! & MSTATUS_TVM) !== 0n) return false;
       // WARL: Bare (0), Sv39 (8) and Sv48 (9); a write of another mode is ignored (§4.1.11). 16 ASID bits.
-      const mode = BigInt.asUintN(64, v) >> 60n;
-      if (mode === 0n || mode === 8n || mode === 9n) c[CsrSlot.satp] = v;
+      c[CsrSlot.satp] = h.writeSatp(v);
       return true;
     }
     case CSR.stimecmp:
@@ -303,19 +295,7 @@ export function writeCsr(h: CsrHost, num: number, v: bigint, priv: number): bool
     default:
       break;
   }
-  if (num >= 0x3a0 && num <= 0x3af) {
-    if ((num & 1) !== 0) return false;
-    const i = (num - 0x3a0) / 2;
-    if (i < PMP_ENTRIES / 8) c[CsrSlot.pmpcfg + i] = legalPmpcfg(c[CsrSlot.pmpcfg + i]!, v);
-    return true;
-  }
-  if (num >= 0x3b0 && num <= 0x3ef) {
-    const i = num - 0x3b0;
-    if (i < PMP_ENTRIES && !pmpLocked(c, i) && !(i + 1 < PMP_ENTRIES && pmpLockedTor(c, i + 1))) {
-      c[CsrSlot.pmpaddr + i] = v & ((1n << 54n) - 1n);
-    }
-    return true;
-  }
+  if (num >= 0x3a0 && num <= 0x3ef) return h.writePmp(num, v);
   if (num >= 0xc03 && num <= 0xc1f) return false;
   if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0x323 && num <= 0x33f)) return true;
   return false;
@@ -328,34 +308,6 @@ function writeMstatus(h: CsrHost, v: bigint, mask: bigint): void {
   let m = h.hasFpu ? mask : mask & ~MSTATUS_FS;
   if ((v & MSTATUS_MPP) === 2n << 11n) m &= ~MSTATUS_MPP;
   c[CsrSlot.mstatus] = (old & ~m) | (v & m);
-}
-
-/** pmpcfg WARL: locked entries keep their byte; R=0 with W=1 is reserved and reads as R=W=0 (as QEMU 7.2). */
-function legalPmpcfg(old: bigint, v: bigint): bigint {
-  let out = 0n;
-  for (let b = 0n; b < 8n; b++) {
-    const sh = 8n * b;
-    const o = (old >> sh) & 0xffn;
-    let n = (v >> sh) & 0x9fn;
-    if ((o & 0x80n) !== 0n) n = o;
-    else if ((n & 3n) === 2n) n &= ~3n;
-    out |= n << sh;
-  }
-  return out;
-}
-
-function pmpCfgByte(c: BigInt64Array, i: number): bigint {
-  return (c[CsrSlot.pmpcfg + Math.floor(i / 8)]! >> BigInt(8 * (i % 8))) & 0xffn;
-}
-
-function pmpLocked(c: BigInt64Array, i: number): boolean {
-  return (pmpCfgByte(c, i) & 0x80n) !== 0n;
-}
-
-/** Entry i is locked and in TOR mode, which also locks pmpaddr[i − 1] (§3.7.1). */
-function pmpLockedTor(c: BigInt64Array, i: number): boolean {
-  const cfg = pmpCfgByte(c, i);
-  return (cfg & 0x80n) !== 0n && ((cfg >> 3n) & 3n) === 1n;
 }
 
 // ---- Floating-point CSRs (unprivileged spec ch. 11): exist only with F; accessing them needs mstatus.FS ≠ Off ----

@@ -232,9 +232,13 @@ function asm(items: (number | string | { la: [number, string] })[]): number[] {
   return out;
 }
 
+/** Open PMP entry 0 over all memory (NAPOT, RWX): without a PMP entry, S and U may access nothing. */
+const PMP_OPEN = [addi(6, 0, -1), i(10, 6, 5, 6, 0x13), csrw(0x3b0, 6), addi(6, 0, 0x1f), csrw(0x3a0, 6)];
+
 test("mret drops to U-mode; an ecall from U is delegated to S by medeleg and sret returns", () => {
   const m = run(
     asm([
+      ...PMP_OPEN,
       { la: [5, "s_handler"] },
       csrw(0x105, 5), // stvec
       addi(6, 0, 1 << 8),
@@ -254,7 +258,7 @@ test("mret drops to U-mode; an ecall from U is delegated to S by medeleg and sre
       addi(14, 14, 4),
       csrw(0x141, 14),
       SRET,
-      addi(10, 0, 0), // done: a0 = 0 and fall into the exit sequence (S-mode may store to tohost: no PMP rules)
+      addi(10, 0, 0), // done: a0 = 0 and fall into the exit sequence (S-mode may store to tohost: PMP allows)
     ]),
   );
   assert.equal(m.reg(11), 8n, "scause = ecall from U");
@@ -285,6 +289,27 @@ test("a pending, enabled machine timer interrupt is taken with mcause = 2^63 | 7
   assert.equal(m.run(1e6).kind, "exit");
   assert.equal(m.reg(10), 0n);
   assert.equal(m.reg(11), (1n << 63n) | (7n - (1n << 64n)));
+});
+
+test("U-mode without a PMP entry cannot fetch: instruction access fault to M", () => {
+  const m = run(
+    asm([
+      { la: [5, "m_handler"] },
+      csrw(0x305, 5), // mtvec
+      { la: [7, "user"] },
+      csrw(0x341, 7), // mepc
+      MRET,
+      "user",
+      addi(10, 0, 9),
+      "m_handler",
+      csrr(11, 0x342), // mcause
+      csrr(12, 0x343), // mtval
+      csrr(13, 0x341), // mepc
+      addi(10, 0, 0),
+    ]),
+  );
+  assert.equal(m.reg(11), 1n, "instruction access fault");
+  assert.equal(m.reg(12), m.reg(13), "mtval = mepc = the user entry");
 });
 
 test("wfi with nothing pending stops the run so the machine can sleep", () => {

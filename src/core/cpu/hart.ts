@@ -11,6 +11,9 @@
 import { Cause } from "../isa/csr.ts";
 import { decode } from "../isa/decode.ts";
 import type { Bus } from "../mem/bus.ts";
+import { Access, type AccessType } from "../mmu/access.ts";
+import { Mmu } from "../mmu/mmu.ts";
+import { tlbContext } from "../mmu/tlb.ts";
 import {
   MIP_MEIP,
   MIP_MSIP,
@@ -22,9 +25,11 @@ import {
   MSTATUS_MPIE,
   MSTATUS_MPP,
   MSTATUS_MPRV,
+  MSTATUS_MXR,
   MSTATUS_SIE,
   MSTATUS_SPIE,
   MSTATUS_SPP,
+  MSTATUS_SUM,
   MSTATUS_TSR,
   MSTATUS_TVM,
   MSTATUS_TW,
@@ -32,7 +37,18 @@ import {
   readCsr,
   writeCsr,
 } from "./csr-file.ts";
-import { CSR_OFF, CsrSlot, hartBase, PC_OFF, RAM_OFFSET, X_OFF, X_SINK } from "./layout.ts";
+import {
+  CSR_OFF,
+  CsrSlot,
+  hartBase,
+  MAX_HARTS,
+  PC_OFF,
+  RAM_OFFSET,
+  TLB_BASE,
+  TLB_STRIDE,
+  X_OFF,
+  X_SINK,
+} from "./layout.ts";
 
 /** Why `run` returned. */
 export const Exit = {
@@ -105,6 +121,26 @@ export class Hart {
   /** PAGE_CODE / PAGE_HOOK bits per RAM page. */
   private readonly pageFlags: Uint8Array;
   private storeHook: StoreHook | null = null;
+  /** Address translation and protection: page-table walker, PMP and this hart's TLB (in the shared memory). */
+  readonly mmu: Mmu;
+  private readonly tlbT: Float64Array;
+  private readonly tlbSets: number;
+  private readonly tlbMask: number;
+  private readonly tlbShift: number;
+  /**
+   * TLB context of data accesses (mmu/tlb.ts TlbCtx), or -1 when they are physical and unchecked (M-mode, or MPRV
+   * with MPP = M, and PMP unable to deny M), taking the RAM fast path. Recomputed by updateModes().
+   */
+  private dctx = -1;
+  /** Effective privilege of data accesses (mstatus.MPRV applied) and mstatus.SUM. */
+  private dpriv = 3;
+  private sum = false;
+  /** The same for instruction fetch (no MPRV, no SUM). */
+  private fctx = -1;
+  /** Cause of the last failed `fill` (the upper half of an instruction could not be fetched). */
+  private fillCause = 0;
+  /** Pages whose last slot holds a 4-byte instruction straddling into the next page (dropped on sfence.vma). */
+  private readonly straddlers: number[] = [];
   /** The current code page: its virtual address and the RAM offset it maps to (for fill and bitsAtPc). */
   private codePageVa = 0;
   private codePageOff = 0;
@@ -143,6 +179,20 @@ export class Hart {
     this.u16 = new Uint16Array(buf, 0, bytes >>> 1);
     this.i16 = new Int16Array(buf, 0, bytes >>> 1);
     this.i32 = new Int32Array(buf, 0, bytes >>> 2);
+    if (!(opts.hartId >= 0 && opts.hartId < MAX_HARTS))
+      throw new RangeError(`hart id ${opts.hartId}: at most ${MAX_HARTS} harts`);
+    this.mmu = new Mmu({
+      buffer: buf,
+      ramOffset: RAM_OFFSET,
+      ramBase: opts.ramBase,
+      ramSize: opts.ramSize,
+      csr: this.csr,
+      tlbOffset: TLB_BASE + opts.hartId * TLB_STRIDE,
+    });
+    this.tlbT = this.mmu.tlb.t;
+    this.tlbSets = this.mmu.tlb.sets;
+    this.tlbMask = this.mmu.tlb.mask;
+    this.tlbShift = this.mmu.tlb.shift;
     const npages = Math.ceil(opts.ramSize / 4096);
     this.pages = new Array<Int32Array | null>(npages).fill(null);
     this.pageFlags = new Uint8Array(npages);
@@ -164,6 +214,8 @@ export class Hart {
     this.csr[CsrSlot.loadRes] = -1n;
     this.pcSlot[0] = BigInt(this.ramBase);
     for (let p = 0; p < this.pages.length; p++) this.invalidatePage(p);
+    this.mmu.reload(0n, false);
+    this.updateModes();
   }
 
   get pc(): bigint {
@@ -224,6 +276,8 @@ export class Hart {
     let pc = this.pcNumber();
     let cache: Int32Array = this.pages[0] ?? new Int32Array(0);
     let pageVa = Number.NaN;
+    this.updateModes();
+    let dctx = this.dctx;
     let n = 0;
     const traps0 = this.trapCount;
     let exit: number = Exit.Budget;
@@ -232,14 +286,18 @@ export class Hart {
     {
       const irq = this.pendingInterrupt();
       if (irq >= 0) pc = this.trap(irq, 0n, pc, true);
+      pageVa = Number.NaN;
     }
     loop: while (n < budget) {
       n++;
       let po = pc - pageVa;
       if (!(po >= 0 && po < 4096)) {
+        // Entering a page (or re-entering after anything that may change translation: traps, CSR writes, xRET).
+        dctx = this.dctx;
         const base = this.fetchPage(pc);
         if (base < 0) {
           pc = this.pcNumber(); // the fetch faulted: the trap is taken
+          pageVa = Number.NaN;
           continue;
         }
         const p = base >>> 12;
@@ -259,8 +317,9 @@ export class Hart {
       if (w === 0) {
         w = this.fill(cache, s);
         if (w === 0) {
-          // The second half of a 4-byte instruction is outside RAM.
-          pc = this.trap(Cause.InstructionAccessFault, this.exactPc(pc) + 2n, pc);
+          // Fetching the second half of a 4-byte instruction faulted (outside RAM, or its page).
+          pc = this.trap(this.fillCause, this.exactPc(pc) + 2n, pc);
+          pageVa = Number.NaN;
           continue;
         }
       }
@@ -277,6 +336,7 @@ export class Hart {
       switch (w & 0xff) {
         case 0: // illegal: imm holds the instruction bits (mtval, privileged spec §3.1.16)
           pc = this.trap(Cause.IllegalInstruction, BigInt(imm >>> 0), pc);
+          pageVa = Number.NaN;
           continue;
         case 1: // lui
           xi[d2] = imm;
@@ -334,105 +394,143 @@ export class Hart {
           }
           break;
 
-        // ---- Loads: RAM fast path when in range and naturally aligned, else the slow path ----
+        // ---- Loads and stores: RAM fast path (physical in M-mode, else a TLB hit), else the slow path ----
         case 11: {
           // lb
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast) {
-            const v = i8[RAM_OFFSET + off]!;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 1, 1);
+          if (h >= 0) {
+            const v = i8[h]!;
             xi[d2] = v;
             xi[d2 + 1] = v >> 31;
           } else if (!this.loadSlow(rd, rs1, imm, 1, true, pc)) {
             pc = this.pcNumber();
+            pageVa = Number.NaN;
             continue;
           }
           break;
         }
         case 12: {
           // lh
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast2 && (off & 1) === 0) {
-            const v = i16[(RAM_OFFSET + off) >>> 1]!;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast2 && (off & 1) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 2, 1);
+          if (h >= 0) {
+            const v = i16[h >>> 1]!;
             xi[d2] = v;
             xi[d2 + 1] = v >> 31;
           } else if (!this.loadSlow(rd, rs1, imm, 2, true, pc)) {
             pc = this.pcNumber();
+            pageVa = Number.NaN;
             continue;
           }
           break;
         }
         case 13: {
           // lw
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0) {
-            const v = i32[(RAM_OFFSET + off) >>> 2]!;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 4, 1);
+          if (h >= 0) {
+            const v = i32[h >>> 2]!;
             xi[d2] = v;
             xi[d2 + 1] = v >> 31;
           } else if (!this.loadSlow(rd, rs1, imm, 4, true, pc)) {
             pc = this.pcNumber();
+            pageVa = Number.NaN;
             continue;
           }
           break;
         }
         case 14: {
           // ld
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast8 && (off & 7) === 0) {
-            const k = (RAM_OFFSET + off) >>> 2;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast8 && (off & 7) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 8, 1);
+          if (h >= 0) {
+            const k = h >>> 2;
             xi[d2] = i32[k]!;
             xi[d2 + 1] = i32[k + 1]!;
           } else if (!this.loadSlow(rd, rs1, imm, 8, true, pc)) {
             pc = this.pcNumber();
+            pageVa = Number.NaN;
             continue;
           }
           break;
         }
         case 15: {
           // lbu
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast) {
-            xi[d2] = u8[RAM_OFFSET + off]!;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 1, 1);
+          if (h >= 0) {
+            xi[d2] = u8[h]!;
             xi[d2 + 1] = 0;
           } else if (!this.loadSlow(rd, rs1, imm, 1, false, pc)) {
             pc = this.pcNumber();
+            pageVa = Number.NaN;
             continue;
           }
           break;
         }
         case 16: {
           // lhu
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast2 && (off & 1) === 0) {
-            xi[d2] = u16[(RAM_OFFSET + off) >>> 1]!;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast2 && (off & 1) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 2, 1);
+          if (h >= 0) {
+            xi[d2] = u16[h >>> 1]!;
             xi[d2 + 1] = 0;
           } else if (!this.loadSlow(rd, rs1, imm, 2, false, pc)) {
             pc = this.pcNumber();
+            pageVa = Number.NaN;
             continue;
           }
           break;
         }
         case 17: {
           // lwu
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0) {
-            xi[d2] = i32[(RAM_OFFSET + off) >>> 2]!;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 4, 1);
+          if (h >= 0) {
+            xi[d2] = i32[h >>> 2]!;
             xi[d2 + 1] = 0;
           } else if (!this.loadSlow(rd, rs1, imm, 4, false, pc)) {
             pc = this.pcNumber();
+            pageVa = Number.NaN;
             continue;
           }
           break;
         }
-
-        // ---- Stores: fast path when in RAM, aligned and on a page with no decoded code or hook ----
         case 18: {
           // sb
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast && pageFlags[off >>> 12] === 0) {
-            u8[RAM_OFFSET + off] = xi[b2]!;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 1, 2);
+          if (h >= 0 && pageFlags[(h - RAM_OFFSET) >>> 12] === 0) {
+            u8[h] = xi[b2]!;
           } else {
             const r = this.storeSlow(rs1, imm, 1, xi[b2]!, 0, pc);
             if (r !== 0) {
+              pageVa = Number.NaN;
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
                 exit = Exit.Stop;
@@ -445,12 +543,17 @@ export class Hart {
         }
         case 19: {
           // sh
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast2 && (off & 1) === 0 && pageFlags[off >>> 12] === 0) {
-            u16[(RAM_OFFSET + off) >>> 1] = xi[b2]!;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast2 && (off & 1) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 2, 2);
+          if (h >= 0 && pageFlags[(h - RAM_OFFSET) >>> 12] === 0) {
+            u16[h >>> 1] = xi[b2]!;
           } else {
             const r = this.storeSlow(rs1, imm, 2, xi[b2]!, 0, pc);
             if (r !== 0) {
+              pageVa = Number.NaN;
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
                 exit = Exit.Stop;
@@ -463,12 +566,17 @@ export class Hart {
         }
         case 20: {
           // sw
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0 && pageFlags[off >>> 12] === 0) {
-            i32[(RAM_OFFSET + off) >>> 2] = xi[b2]!;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 4, 2);
+          if (h >= 0 && pageFlags[(h - RAM_OFFSET) >>> 12] === 0) {
+            i32[h >>> 2] = xi[b2]!;
           } else {
             const r = this.storeSlow(rs1, imm, 4, xi[b2]!, 0, pc);
             if (r !== 0) {
+              pageVa = Number.NaN;
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
                 exit = Exit.Stop;
@@ -481,14 +589,19 @@ export class Hart {
         }
         case 21: {
           // sd
-          const off = (xi[a2]! + imm - rb32) | 0;
-          if (xi[a2 + 1] === 0 && off >>> 0 < fast8 && (off & 7) === 0 && pageFlags[off >>> 12] === 0) {
-            const k = (RAM_OFFSET + off) >>> 2;
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast8 && (off & 7) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 8, 2);
+          if (h >= 0 && pageFlags[(h - RAM_OFFSET) >>> 12] === 0) {
+            const k = h >>> 2;
             i32[k] = xi[b2]!;
             i32[k + 1] = xi[b2 + 1]!;
           } else {
             const r = this.storeSlow(rs1, imm, 8, xi[b2]!, xi[b2 + 1]!, pc);
             if (r !== 0) {
+              pageVa = Number.NaN;
               pc = r === 1 ? this.pcNumber() : next;
               if (r === 2) {
                 exit = Exit.Stop;
@@ -680,14 +793,17 @@ export class Hart {
               }
               const irq = this.pendingInterrupt();
               pc = irq < 0 ? next : this.trap(irq, 0n, next, true);
+              pageVa = Number.NaN;
               continue;
             }
           }
           pc = this.trap(Cause.EcallFromU + priv, 0n, pc);
+          pageVa = Number.NaN;
           continue;
         }
         case 53: // ebreak: QEMU 7.2 leaves mtval 0 for breakpoints
           pc = this.trap(Cause.Breakpoint, 0n, pc);
+          pageVa = Number.NaN;
           continue;
 
         // ---- Zicsr ----
@@ -701,10 +817,12 @@ export class Hart {
           this.retiredInRun = n - 1 - (this.trapCount - traps0);
           if (!this.csrOp(w & 0xff, rd, rs1, imm, pc)) {
             pc = this.pcNumber();
+            pageVa = Number.NaN;
             continue;
           }
           {
-            // A CSR write may have enabled a pending interrupt: it is taken before the next instruction.
+            // A CSR write may change translation (refetch through it) or enable a pending interrupt (taken now).
+            pageVa = Number.NaN;
             const irq = this.pendingInterrupt();
             if (irq >= 0) {
               pc = this.trap(irq, 0n, next, true);
@@ -818,6 +936,7 @@ export class Hart {
         case 95: // amomaxu.d
           if (!this.atomic(w & 0xff, rd, rs1, rs2, pc)) {
             pc = this.pcNumber();
+            pageVa = Number.NaN;
             continue;
           }
           if (this.stopRequested) {
@@ -832,11 +951,13 @@ export class Hart {
           // mret
           if (this.csr[CsrSlot.priv] !== 3n) {
             pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+            pageVa = Number.NaN;
             continue;
           }
           pc = this.mret();
           const irq = this.pendingInterrupt();
           if (irq >= 0) pc = this.trap(irq, 0n, pc, true);
+          pageVa = Number.NaN;
           continue;
         }
         case 97: {
@@ -844,11 +965,13 @@ export class Hart {
           const priv = this.csr[CsrSlot.priv]!;
           if (priv === 0n || (priv === 1n && (this.csr[CsrSlot.mstatus]! & MSTATUS_TSR) !== 0n)) {
             pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+            pageVa = Number.NaN;
             continue;
           }
           pc = this.sret();
           const irq = this.pendingInterrupt();
           if (irq >= 0) pc = this.trap(irq, 0n, pc, true);
+          pageVa = Number.NaN;
           continue;
         }
         case 98: {
@@ -856,6 +979,7 @@ export class Hart {
           const priv = this.csr[CsrSlot.priv]!;
           if (priv === 0n || (priv === 1n && (this.csr[CsrSlot.mstatus]! & MSTATUS_TW) !== 0n)) {
             pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+            pageVa = Number.NaN;
             continue;
           }
           pc = next;
@@ -871,13 +995,16 @@ export class Hart {
           const priv = this.csr[CsrSlot.priv]!;
           if (priv === 0n || (priv === 1n && (this.csr[CsrSlot.mstatus]! & MSTATUS_TVM) !== 0n)) {
             pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+            pageVa = Number.NaN;
             continue;
           }
-          this.flushTlb();
+          this.sfenceVma(rs1, rs2);
+          pageVa = Number.NaN;
           break;
         }
         default:
           pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
+          pageVa = Number.NaN;
           continue;
       }
       pc = next;
@@ -919,12 +1046,21 @@ export class Hart {
 
   /**
    * The RAM offset of the page holding the instruction at virtual address `pc`, or -1 after taking the fetch fault.
-   * Physical addressing for now (address translation comes with the MMU).
+   * Translated through the TLB / page tables unless fetches are physical (M-mode with PMP unable to deny).
    */
   private fetchPage(pc: number): number {
-    const off = pc - this.ramBase;
-    if (pc === FAR_PC || !(off >= 0 && off < this.ramSize)) {
-      this.setPcNumber(this.trap(Cause.InstructionAccessFault, this.exactPc(pc), pc));
+    let pa: number;
+    if (pc === FAR_PC) {
+      pa = -(this.fctx < 0 ? Cause.InstructionAccessFault : Cause.InstructionPageFault);
+    } else if (this.fctx < 0) {
+      pa = pc;
+    } else {
+      pa = this.mmu.translate(pc, 2, Access.Fetch, this.priv, false);
+    }
+    const off = pa - this.ramBase;
+    if (pa < 0 || !(off >= 0 && off < this.ramSize)) {
+      const cause = pa < 0 ? -pa : Cause.InstructionAccessFault;
+      this.setPcNumber(this.trap(cause, this.exactPc(pc), pc));
       return -1;
     }
     return off - (off % 4096);
@@ -938,8 +1074,20 @@ export class Hart {
     const lo = this.u16[(RAM_OFFSET + off) >>> 1]!;
     let hi = 0;
     if ((lo & 3) === 3) {
-      if (off + 4 > this.ramSize) return 0;
-      hi = this.u16[(RAM_OFFSET + off + 2) >>> 1]!;
+      let off2 = off + 2;
+      if (s === 4094) {
+        // The upper half lies on the next virtual page, which may map anywhere.
+        const next = this.codePageVa + 4096;
+        const pa = this.fctx < 0 ? next : this.mmu.translate(next, 2, Access.Fetch, this.priv, false);
+        if (pa < 0) {
+          this.fillCause = -pa;
+          return 0;
+        }
+        off2 = pa - this.ramBase;
+        this.straddlers.push(Math.floor(off / 4096));
+      }
+      if (!(off2 >= 0 && off2 + 2 <= this.ramSize)) return 0;
+      hi = this.u16[(RAM_OFFSET + off2) >>> 1]!;
     }
     const d = decode(lo, hi);
     const rdSlot = d.rd === 0 ? X_SINK : d.rd;
@@ -966,16 +1114,74 @@ export class Hart {
   }
 
   /**
-   * Load that missed the fast path: misaligned RAM access (allowed, as QEMU does), MMIO, or a fault. Writes x[rd]
-   * and returns true, or takes the trap (pc updated in state) and returns false.
+   * Translate a data access of `size` bytes at virtual `va` that does not cross a page: the physical address, or
+   * -cause (page or access fault). Physical (identity) when data accesses are untranslated.
+   */
+  private translateData(va: bigint, size: number, acc: AccessType): bigint {
+    if (this.dctx < 0) return BigInt.asUintN(64, va);
+    const sva = BigInt.asIntN(64, va);
+    // A value past ±2^52 is not canonical in Sv39/Sv48: any such number makes the walk fault.
+    const n = sva >= -(1n << 52n) && sva < 1n << 52n ? Number(sva) : 2 ** 60;
+    const pa = this.mmu.translate(n, size, acc, this.dpriv, this.sum);
+    return BigInt(pa);
+  }
+
+  /**
+   * Read `size` bytes at virtual `va` (any alignment; an access crossing a page is translated per page): the value,
+   * or null after taking the fault.
+   */
+  private readVirt(va: bigint, size: number, acc: AccessType, pc: number): bigint | null {
+    const inPage = Number(BigInt.asUintN(12, va));
+    const first = inPage + size > 4096 ? 4096 - inPage : size;
+    let v = 0n;
+    for (let done = 0, part = first; done < size; done += part, part = size - done) {
+      const pva = BigInt.asUintN(64, va + BigInt(done));
+      const pa = this.translateData(pva, part, acc);
+      const r = pa < 0n ? null : this.readPhys(pa, part);
+      if (r === null) {
+        const cause = pa < 0n ? Number(-pa) : acc === Access.Load ? Cause.LoadAccessFault : Cause.StoreAccessFault;
+        this.setPcNumber(this.trap(cause, pva, pc));
+        return null;
+      }
+      v |= r << BigInt(8 * done);
+    }
+    return v;
+  }
+
+  /** Write `size` bytes at virtual `va`: 0 done, 1 trapped (pc in state), 2 done and a store hook asked to stop. */
+  private writeVirt(va: bigint, size: number, value: bigint, pc: number): number {
+    const inPage = Number(BigInt.asUintN(12, va));
+    const first = inPage + size > 4096 ? 4096 - inPage : size;
+    // Translate every part before writing any, so a fault on the second page leaves memory unchanged.
+    const pa0 = this.translateData(va, first, Access.Store);
+    const va1 = BigInt.asUintN(64, va + BigInt(first));
+    const pa1 = first < size ? this.translateData(va1, size - first, Access.Store) : 0n;
+    if (pa0 < 0n || pa1 < 0n) {
+      this.setPcNumber(this.trap(Number(pa0 < 0n ? -pa0 : -pa1), pa0 < 0n ? va : va1, pc));
+      return 1;
+    }
+    if (!this.writePhys(pa0, first, BigInt.asUintN(first * 8, value))) {
+      this.setPcNumber(this.trap(Cause.StoreAccessFault, va, pc));
+      return 1;
+    }
+    let r = this.afterStore(pa0, first);
+    if (first < size) {
+      if (!this.writePhys(pa1, size - first, value >> BigInt(8 * first))) {
+        this.setPcNumber(this.trap(Cause.StoreAccessFault, va1, pc));
+        return 1;
+      }
+      r |= this.afterStore(pa1, size - first);
+    }
+    return r;
+  }
+
+  /**
+   * Load that missed the fast path: a TLB miss, a misaligned access (allowed, as QEMU does), MMIO, or a fault.
+   * Writes x[rd] and returns true, or takes the trap (pc updated in state) and returns false.
    */
   private loadSlow(rd: number, rs1: number, imm: number, size: number, signed: boolean, pc: number): boolean {
-    const addr = this.exactAddr(rs1, imm);
-    const v = this.readPhys(addr, size);
-    if (v === null) {
-      this.setPcNumber(this.trap(Cause.LoadAccessFault, addr, pc));
-      return false;
-    }
+    const v = this.readVirt(this.exactAddr(rs1, imm), size, Access.Load, pc);
+    if (v === null) return false;
     this.x[rd] = signed ? BigInt.asIntN(size * 8, v) : v;
     return true;
   }
@@ -1027,13 +1233,8 @@ export class Hart {
 
   /** Store that missed the fast path. Returns 0 (done), 1 (trapped; pc in state) or 2 (done, stop requested). */
   private storeSlow(rs1: number, imm: number, size: number, lo: number, hi: number, pc: number): number {
-    const addr = this.exactAddr(rs1, imm);
     const value = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-    if (!this.writePhys(addr, size, value)) {
-      this.setPcNumber(this.trap(Cause.StoreAccessFault, addr, pc));
-      return 1;
-    }
-    return this.afterStore(addr, size);
+    return this.writeVirt(this.exactAddr(rs1, imm), size, value, pc);
   }
 
   /** Run the store hook if the stored bytes touch a hooked page. */
@@ -1069,7 +1270,13 @@ export class Hart {
         csr[CsrSlot.loadRes] = -1n;
         return true;
       }
-      const cur = this.readPhys(addr, size);
+      const pa = this.translateData(addr, size, Access.Store);
+      if (pa < 0n) {
+        csr[CsrSlot.loadRes] = -1n;
+        this.setPcNumber(this.trap(Number(-pa), addr, pc));
+        return false;
+      }
+      const cur = this.readPhysRam(pa, size);
       const expect = isD ? BigInt.asUintN(64, csr[CsrSlot.loadVal]!) : BigInt.asUintN(32, csr[CsrSlot.loadVal]!);
       csr[CsrSlot.loadRes] = -1n;
       if (cur === null) {
@@ -1080,9 +1287,9 @@ export class Hart {
         this.x[rd] = 1n;
         return true;
       }
-      this.writePhys(addr, size, BigInt.asUintN(size * 8, this.x[rs2]!));
+      this.writePhys(pa, size, BigInt.asUintN(size * 8, this.x[rs2]!));
       this.x[rd] = 0n;
-      const r = this.afterStore(addr, size);
+      const r = this.afterStore(pa, size);
       if (r === 2) this.stopRequested = true;
       return true;
     }
@@ -1091,7 +1298,13 @@ export class Hart {
       this.setPcNumber(this.trap(cause, addr, pc));
       return false;
     }
-    const old = this.readPhysRam(addr, size);
+    // LR needs read permission; AMOs need read and write, and fault as stores (privileged spec §4.3.1).
+    const pa = this.translateData(addr, size, kind === 0 ? Access.Load : Access.Store);
+    if (pa < 0n) {
+      this.setPcNumber(this.trap(Number(-pa), addr, pc));
+      return false;
+    }
+    const old = this.readPhysRam(pa, size);
     if (old === null) {
       this.setPcNumber(this.trap(kind === 0 ? Cause.LoadAccessFault : Cause.StoreAccessFault, addr, pc));
       return false;
@@ -1137,9 +1350,9 @@ export class Hart {
         nv = old > srcU ? old : srcU;
         break;
     }
-    this.writePhys(addr, size, BigInt.asUintN(bits, nv));
+    this.writePhys(pa, size, BigInt.asUintN(bits, nv));
     this.x[rd] = oldS;
-    if (this.afterStore(addr, size) === 2) this.stopRequested = true;
+    if (this.afterStore(pa, size) === 2) this.stopRequested = true;
     return true;
   }
 
@@ -1185,6 +1398,7 @@ export class Hart {
         this.setPcNumber(this.trap(Cause.IllegalInstruction, BigInt(bits), pc));
         return false;
       }
+      this.updateModes();
     }
     this.x[rd] = old;
     return true;
@@ -1283,13 +1497,81 @@ export class Hart {
     this.privChanged();
   }
 
-  /** Drop every cached translation (sfence.vma, satp writes, privilege changes that change translation). */
+  /** Drop every cached translation and the decodings of instructions that straddle into another page. */
   flushTlb(): void {
-    // Physical addressing only so far: no translations are cached yet.
+    this.mmu.tlb.flushAll();
+    this.dropStraddlers();
   }
 
   /** Privilege or mstatus changed: translation state that depends on them must be recomputed. */
-  private privChanged(): void {}
+  private privChanged(): void {
+    this.updateModes();
+  }
+
+  /** Derive the translation contexts of fetches and data accesses from priv, mstatus (MPRV, MPP, SUM, MXR) and PMP. */
+  private updateModes(): void {
+    const csr = this.csr;
+    const priv = Number(csr[CsrSlot.priv]!);
+    const st = csr[CsrSlot.mstatus]!;
+    const dpriv = priv === 3 && (st & MSTATUS_MPRV) !== 0n ? Number((st & MSTATUS_MPP) >> 11n) : priv;
+    const sum = (st & MSTATUS_SUM) !== 0n;
+    this.mmu.setMxr((st & MSTATUS_MXR) !== 0n);
+    const mFree = this.mmu.pmp.mFree;
+    this.dpriv = dpriv;
+    this.sum = sum;
+    this.dctx = dpriv === 3 && mFree ? -1 : tlbContext(dpriv, sum);
+    this.fctx = priv === 3 && mFree ? -1 : tlbContext(priv, false);
+  }
+
+  /** sfence.vma rs1, rs2 (privileged spec §4.2.1). */
+  private sfenceVma(rs1: number, rs2: number): void {
+    const va = this.x[rs1]!;
+    const vaN = va >= -(1n << 52n) && va < 1n << 52n ? Number(va) : 2 ** 60;
+    this.mmu.sfenceVma(rs1 !== 0, vaN, rs2 !== 0, Number(this.x[rs2]! & 0xffffn));
+    this.dropStraddlers();
+  }
+
+  private dropStraddlers(): void {
+    for (const p of this.straddlers) {
+      const c = this.pages[p];
+      if (c !== null && c !== undefined) {
+        c[4094] = 0;
+        c[4095] = 0;
+      }
+    }
+    this.straddlers.length = 0;
+  }
+
+  /** CsrHost: satp write through the MMU (WARL, TLB maintenance). */
+  writeSatp(v: bigint): bigint {
+    const nv = this.mmu.writeSatp(v);
+    this.dropStraddlers();
+    return nv;
+  }
+
+  /** CsrHost: PMP CSRs. */
+  readPmp(num: number): bigint | null {
+    return this.mmu.readPmpCsr(num);
+  }
+
+  writePmp(num: number, v: bigint): boolean {
+    return this.mmu.writePmpCsr(num, v);
+  }
+
+  /**
+   * TLB probe of a data access (mmu/tlb.ts): the host byte offset of `va`, or -1 on a miss or when the access is
+   * misaligned (which also rules out crossing a page).
+   */
+  private probe(va: number, size: number, acc: number): number {
+    const lo = va | 0;
+    if ((lo & (size - 1)) !== 0) return -1;
+    const t = this.tlbT;
+    const si = (this.dctx * this.tlbSets + (((lo >>> 12) ^ (lo >>> this.tlbShift)) & this.tlbMask)) << 3;
+    const k = (va - (lo & 4095)) * 16 + this.mmu.tlb.asid;
+    if (t[si + acc] === k) return t[si + 3]! + va;
+    if (t[si + 4 + acc] === k) return t[si + 7]! + va;
+    return -1;
+  }
 
   /** mret: back to MPP with MIE ← MPIE, MPIE ← 1, MPP ← U (the least-privileged mode), MPRV ← 0 unless MPP = M. */
   private mret(): number {

@@ -8,8 +8,14 @@
 export const STATE_BYTES = 0x40000;
 /** Bytes of state per hart. */
 export const HART_STRIDE = 0x1000;
-/** Offset of guest RAM in the memory (guest physical address `ramBase` lives here). 1 MiB leaves room for TLBs. */
+/** Per-hart software TLBs (mmu/tlb.ts) start here, TLB_STRIDE bytes each. */
+export const TLB_BASE = STATE_BYTES;
+/** Bytes per hart TLB: Tlb.byteLength() for 256 sets × 4 contexts (88 KiB), rounded up. */
+export const TLB_STRIDE = 0x16000;
+/** Offset of guest RAM in the memory (guest physical address `ramBase` lives here), after the TLBs of 8 harts. */
 export const RAM_OFFSET = 0x100000;
+/** Harts whose TLBs fit below RAM_OFFSET. */
+export const MAX_HARTS = Math.floor((RAM_OFFSET - TLB_BASE) / TLB_STRIDE);
 
 // Offsets inside one hart's block, in bytes.
 /** x0..x31 (8 bytes each). x0 always reads 0. */

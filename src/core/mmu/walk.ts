@@ -74,7 +74,8 @@ export class Walker {
   pteAddr = -1;
 
   constructor(opts: WalkerOptions) {
-    this.i32 = new Int32Array(opts.buffer);
+    // An explicit length: a view of a shared wasm memory's growable buffer without one tracks its length (slow).
+    this.i32 = new Int32Array(opts.buffer, 0, opts.buffer.byteLength >>> 2);
     this.ramOffset = opts.ramOffset;
     this.ramBase = opts.ramBase;
     this.ramSize = opts.ramSize;
