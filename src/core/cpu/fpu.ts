@@ -23,7 +23,7 @@
  * injection. When NX is already accrued, RNE add/mul/div/sqrt skip the inexactness proof altogether.
  */
 import * as soft from "./fpu-soft.ts";
-import { DZ, f32 as F32, f64 as F64, L, LU, NV, NX, RDN, RMM, RNE, RTZ, RUP, softFlags, W, WU } from "./fpu-soft.ts";
+import { f32 as F32, f64 as F64, L, LU, NV, NX, RDN, RMM, RNE, RTZ, RUP, softFlags, W, WU } from "./fpu-soft.ts";
 
 export { DZ, NV, NX, OF, RDN, RMM, RNE, RTZ, RUP, UF, unboxF32 } from "./fpu-soft.ts";
 
@@ -38,8 +38,8 @@ const FACTOR_HI = 2 ** 995;
 /** Veltkamp splitting constant 2^27 + 1. */
 const SPLIT = 134217729;
 const TWO32 = 4294967296;
-const TWO63 = 9223372036854775808;
-const TWO64 = 18446744073709551616;
+const TWO63 = 2 ** 63;
+const TWO64 = 2 ** 64;
 /** Canonical NaNs: single 0x7fc00000, double 0x7ff80000_00000000 (high word). */
 const CNAN32 = 0x7fc00000;
 const CNAN64_HI = 0x7ff80000;
@@ -195,7 +195,7 @@ export class Fpu {
     }
     if (rm !== RNE) {
       s = directed64(s, err, rm);
-      if (s !== s) return false;
+      if (Number.isNaN(s)) return false;
     }
     this.w[this.flagsAt]! |= NX;
     this.f64[d] = s;
@@ -397,7 +397,7 @@ export class Fpu {
         // A quotient is never a tie, so RMM rounds as RNE does.
         if (this.put64(d, q, r === 0 ? 0 : r > 0 === y > 0 ? TINY : -TINY, rm === RMM ? RNE : rm)) return;
       }
-    } else if (q === 0 && x === 0 && y === y && y !== 0) {
+    } else if (q === 0 && x === 0 && !Number.isNaN(y) && y !== 0) {
       this.f64[d] = q; // 0 / finite or 0 / ∞
       return;
     }
@@ -539,24 +539,33 @@ export class Fpu {
   feq_d(d: number, a: number, b: number): void {
     const x = this.f64[a]!;
     const y = this.f64[b]!;
-    if (x === y) return this.outSmall(d, 1);
-    if ((x !== x || y !== y) && (this.isSNaN64(a) || this.isSNaN64(b))) this.raise(NV);
+    if (x === y) {
+      this.outSmall(d, 1);
+      return;
+    }
+    if ((Number.isNaN(x) || Number.isNaN(y)) && (this.isSNaN64(a) || this.isSNaN64(b))) this.raise(NV);
     this.outSmall(d, 0);
   }
 
   flt_d(d: number, a: number, b: number): void {
     const x = this.f64[a]!;
     const y = this.f64[b]!;
-    if (x < y) return this.outSmall(d, 1);
-    if (x !== x || y !== y) this.raise(NV);
+    if (x < y) {
+      this.outSmall(d, 1);
+      return;
+    }
+    if (Number.isNaN(x) || Number.isNaN(y)) this.raise(NV);
     this.outSmall(d, 0);
   }
 
   fle_d(d: number, a: number, b: number): void {
     const x = this.f64[a]!;
     const y = this.f64[b]!;
-    if (x <= y) return this.outSmall(d, 1);
-    if (x !== x || y !== y) this.raise(NV);
+    if (x <= y) {
+      this.outSmall(d, 1);
+      return;
+    }
+    if (Number.isNaN(x) || Number.isNaN(y)) this.raise(NV);
     this.outSmall(d, 0);
   }
 
@@ -564,7 +573,7 @@ export class Fpu {
     const x = this.f64[a]!;
     const neg = this.w[2 * a + 1]! < 0;
     let c: number;
-    if (x !== x) c = (this.w[2 * a + 1]! & 0x00080000) !== 0 ? 1 << 9 : 1 << 8;
+    if (Number.isNaN(x)) c = (this.w[2 * a + 1]! & 0x00080000) !== 0 ? 1 << 9 : 1 << 8;
     else if (x === Number.POSITIVE_INFINITY) c = 1 << 7;
     else if (x === Number.NEGATIVE_INFINITY) c = 1 << 0;
     else if (x === 0) c = neg ? 1 << 3 : 1 << 4;
@@ -616,12 +625,12 @@ export class Fpu {
 
   fcvt_s_d(d: number, a: number, rm: number): void {
     const x = this.f64[a]!;
-    if (x !== x || !this.put32v(d, x, true, rm)) this.out32(d, soft.convert(F64, F32, this.u64[a]!, rm));
+    if (Number.isNaN(x) || !this.put32v(d, x, true, rm)) this.out32(d, soft.convert(F64, F32, this.u64[a]!, rm));
   }
 
   fcvt_d_s(d: number, a: number): void {
     const x = this.val32(a);
-    if (x === x) this.f64[d] = x;
+    if (!Number.isNaN(x)) this.f64[d] = x;
     else this.out64(d, soft.convert(F32, F64, this.big32(a), RNE));
   }
 
@@ -704,7 +713,7 @@ export class Fpu {
   fmul_s(d: number, a: number, b: number, rm: number): void {
     // The product of two singles is exact in double.
     const p = this.val32(a) * this.val32(b);
-    if (!(p === p && this.put32v(d, p, true, rm))) this.out32(d, soft.mul(F32, this.big32(a), this.big32(b), rm));
+    if (Number.isNaN(p) || !this.put32v(d, p, true, rm)) this.out32(d, soft.mul(F32, this.big32(a), this.big32(b), rm));
   }
 
   fdiv_s(d: number, a: number, b: number, rm: number): void {
@@ -722,7 +731,7 @@ export class Fpu {
   fsqrt_s(d: number, a: number, rm: number): void {
     const x = this.val32(a);
     const f = Math.fround(Math.sqrt(x));
-    if (f === f) {
+    if (!Number.isNaN(f)) {
       const r = x - f * f;
       if (this.put32dir(d, f, r === 0 ? 0 : r > 0 ? 1 : -1, rm)) return;
     }
@@ -805,24 +814,33 @@ export class Fpu {
   feq_s(d: number, a: number, b: number): void {
     const x = this.val32(a);
     const y = this.val32(b);
-    if (x === y) return this.outSmall(d, 1);
-    if ((x !== x || y !== y) && (this.isSNaN32(a) || this.isSNaN32(b))) this.raise(NV);
+    if (x === y) {
+      this.outSmall(d, 1);
+      return;
+    }
+    if ((Number.isNaN(x) || Number.isNaN(y)) && (this.isSNaN32(a) || this.isSNaN32(b))) this.raise(NV);
     this.outSmall(d, 0);
   }
 
   flt_s(d: number, a: number, b: number): void {
     const x = this.val32(a);
     const y = this.val32(b);
-    if (x < y) return this.outSmall(d, 1);
-    if (x !== x || y !== y) this.raise(NV);
+    if (x < y) {
+      this.outSmall(d, 1);
+      return;
+    }
+    if (Number.isNaN(x) || Number.isNaN(y)) this.raise(NV);
     this.outSmall(d, 0);
   }
 
   fle_s(d: number, a: number, b: number): void {
     const x = this.val32(a);
     const y = this.val32(b);
-    if (x <= y) return this.outSmall(d, 1);
-    if (x !== x || y !== y) this.raise(NV);
+    if (x <= y) {
+      this.outSmall(d, 1);
+      return;
+    }
+    if (Number.isNaN(x) || Number.isNaN(y)) this.raise(NV);
     this.outSmall(d, 0);
   }
 

@@ -1,0 +1,238 @@
+/**
+ * Driver of the FPU differential test: plans seeded batches of cases, builds one bare-metal program per batch, runs
+ * each through one or more Runners (QEMU now; popek's BareMachine once the hart executes F/D: any Runner that turns an
+ * ELF into console output plugs in), and checks every result and flag against the library (the Fpu with its fast
+ * paths) and against the exact reference (fpu-soft.ts alone). Nothing is cached across runs.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { RM_NAMES } from "../../src/core/cpu/fpu.ts";
+import { evalOp, type FpResult } from "../../src/core/cpu/fpu-bits.ts";
+import { operands, Rng } from "./gen.ts";
+import {
+  allVariants,
+  type Case,
+  DYN,
+  driverSource,
+  effectiveRm,
+  GCC,
+  type Output,
+  parseOutput,
+  type Variant,
+  writeBatch,
+} from "./program.ts";
+import { refOp } from "./reference.ts";
+
+export const QEMU = "qemu-system-riscv64";
+
+/** The reason the tools are unusable, or undefined when gcc and QEMU both run. */
+export function missingTools(): string | undefined {
+  for (const tool of [GCC, QEMU]) {
+    const r = spawnSync(tool, ["--version"], { stdio: "ignore", timeout: 10_000 });
+    if (r.error || r.status !== 0)
+      return `${tool} is not installed (apt-get install gcc-riscv64-unknown-elf qemu-system-misc)`;
+  }
+  return undefined;
+}
+
+/** Something that runs a bare-metal ELF and returns its console output. */
+export interface Runner {
+  readonly name: string;
+  /**
+   * Build with `buildCmd` (an argv producing `elfPath`) if given, then run `elfPath`; resolve to the console output.
+   * Runners may run in parallel with each other and with the caller's checking.
+   */
+  run(buildCmd: readonly string[], elfPath: string, timeoutMs: number): Promise<string>;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/** Run argv lists one after another in one shell and process group; the last one's stdout goes to a file. */
+function runJob(commands: readonly (readonly string[])[], stdoutPath: string, timeoutMs: number): Promise<string> {
+  const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
+  const script = commands
+    .map((argv, i) => {
+      const cmd = ["timeout", "--signal=KILL", String(secs), ...argv].map(shellQuote).join(" ");
+      return i === commands.length - 1 ? `exec ${cmd} > ${shellQuote(stdoutPath)}` : `${cmd} || exit 250`;
+    })
+    .join("\n");
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", ["-c", script], { stdio: ["ignore", "ignore", "pipe"], detached: true });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (s: string) => {
+      if (stderr.length < 1 << 16) stderr += s;
+    });
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    }, timeoutMs + 5000);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      if (status === 250) reject(new Error(`build failed:\n${stderr}`));
+      else if (status !== 0)
+        reject(new Error(`exit status ${status}${status === 137 ? " (timed out)" : ""}:\n${stderr}`));
+      else resolve(fs.readFileSync(stdoutPath, "latin1"));
+    });
+  });
+}
+
+/** QEMU 7.2 `-M spike -bios none`: console and exit through HTIF. */
+export const qemuRunner: Runner = {
+  name: "qemu",
+  run(buildCmd, elfPath, timeoutMs) {
+    const cmds: string[][] = [];
+    if (buildCmd.length > 0) cmds.push([...buildCmd]);
+    cmds.push([QEMU, "-M", "spike", "-m", "256M", "-bios", "none", "-nographic", "-kernel", elfPath]);
+    return runJob(cmds, `${elfPath}.${this.name}.out`, timeoutMs);
+  },
+};
+
+export interface DiffOptions {
+  readonly seed: number;
+  /** Total number of operations (spread evenly over every operation and rounding mode). */
+  readonly total: number;
+  readonly batches: number;
+  /** Batches running at once. */
+  readonly concurrency: number;
+  readonly runners: readonly Runner[];
+  /** Also check the exact reference (fpu-soft.ts alone) against the runners. */
+  readonly checkReference: boolean;
+  readonly timeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface Mismatch {
+  readonly runner: string;
+  /** "library" (the Fpu) or "reference" (the exact path alone). */
+  readonly model: string;
+  readonly text: string;
+}
+
+export interface DiffReport {
+  readonly seed: number;
+  readonly operations: number;
+  readonly compared: number;
+  readonly mismatches: number;
+  readonly examples: readonly Mismatch[];
+  /** Per operation name: cases and mismatches. */
+  readonly perOp: ReadonlyMap<string, { cases: number; bad: number }>;
+  readonly ms: { readonly total: number; readonly model: number };
+}
+
+/** Plan the cases of a run: every variant gets total / variants cases, in a seeded random order. */
+export function planCases(seed: number, total: number, variants: readonly Variant[]): Case[] {
+  const r = new Rng(seed);
+  const per = Math.ceil(total / variants.length);
+  const cases: Case[] = [];
+  for (let v = 0; v < variants.length; v++) {
+    const op = variants[v]!.op;
+    for (let i = 0; i < per; i++) cases.push({ variant: v, frm: r.int(5), srcs: operands(r, op) });
+  }
+  for (let i = cases.length - 1; i > 0; i--) {
+    const j = r.int(i + 1);
+    const t = cases[i]!;
+    cases[i] = cases[j]!;
+    cases[j] = t;
+  }
+  return cases;
+}
+
+function hex(v: bigint): string {
+  return `0x${v.toString(16).padStart(16, "0")}`;
+}
+
+function describe(v: Variant, c: Case, got: Output, want: FpResult, runner: string, model: string): string {
+  const rm = v.op.rm ? (v.rm === DYN ? `dyn(frm=${RM_NAMES[c.frm]})` : RM_NAMES[v.rm]) : "-";
+  return (
+    `${v.op.name} rm=${rm} srcs=[${c.srcs
+      .slice(0, v.op.srcs.length)
+      .map(hex)
+      .join(", ")}]: ${runner} ${hex(got.bits)} flags=${got.flags.toString(2).padStart(5, "0")}, ` +
+    `${model} ${hex(want.bits)} flags=${want.flags.toString(2).padStart(5, "0")}`
+  );
+}
+
+/** Run the differential test and report; throws only on infrastructure failures (build, crash, timeout). */
+export async function runDiff(o: DiffOptions): Promise<DiffReport> {
+  const t0 = performance.now();
+  const log = o.log ?? (() => {});
+  const variants = allVariants();
+  const cases = planCases(o.seed, o.total, variants);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "popek-fpu-"));
+  let modelMs = 0;
+  let compared = 0;
+  let mismatches = 0;
+  const examples: Mismatch[] = [];
+  const perOp = new Map<string, { cases: number; bad: number }>();
+  try {
+    const driver = path.join(work, "driver.S");
+    fs.writeFileSync(driver, driverSource(variants));
+    const size = Math.ceil(cases.length / o.batches);
+    const batches: Case[][] = [];
+    for (let i = 0; i < cases.length; i += size) batches.push(cases.slice(i, i + size));
+
+    const check = (batch: readonly Case[], runner: string, outs: readonly Output[]): void => {
+      const tm = performance.now();
+      for (let i = 0; i < batch.length; i++) {
+        const c = batch[i]!;
+        const v = variants[c.variant]!;
+        const rm = effectiveRm(v, c);
+        const got = outs[i]!;
+        const stat = perOp.get(v.op.name) ?? { cases: 0, bad: 0 };
+        perOp.set(v.op.name, stat);
+        stat.cases++;
+        const models: [string, FpResult][] = [["library", evalOp(v.op, c.srcs, rm)]];
+        if (o.checkReference) models.push(["reference", refOp(v.op, c.srcs, rm)]);
+        let bad = false;
+        for (const [model, want] of models) {
+          compared++;
+          if (want.bits === got.bits && want.flags === got.flags) continue;
+          bad = true;
+          mismatches++;
+          if (examples.length < 40) examples.push({ runner, model, text: describe(v, c, got, want, runner, model) });
+        }
+        if (bad) stat.bad++;
+      }
+      modelMs += performance.now() - tm;
+    };
+
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        const k = next++;
+        if (k >= batches.length) return;
+        const batch = batches[k]!;
+        const elf = path.join(work, `batch${k}.elf`);
+        const build = writeBatch(work, `batch${k}`, driver, batch, elf);
+        for (const [j, runner] of o.runners.entries()) {
+          const ts = performance.now();
+          const text = await runner.run(j === 0 ? build : [], elf, o.timeoutMs ?? 300_000);
+          log(
+            `batch ${k}: ${batch.length} cases on ${runner.name} in ${((performance.now() - ts) / 1000).toFixed(1)} s`,
+          );
+          check(batch, runner.name, parseOutput(text, batch.length));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  return {
+    seed: o.seed,
+    operations: cases.length,
+    compared,
+    mismatches,
+    examples,
+    perOp,
+    ms: { total: performance.now() - t0, model: modelMs },
+  };
+}
