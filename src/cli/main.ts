@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { type CliIo, nodeIo } from "./io.ts";
 import { CliError, MAX_MEM, parseCount, parseSize } from "./options.ts";
+import { DEFAULT_APPEND, IMAGES_ENV, runVirt } from "./run.ts";
 import { EXIT_LIMIT, RAM_BASE, runElf } from "./run-elf.ts";
 
 /** Exit codes: 2 for a usage or input problem (as most Unix tools use it), 70 for an internal error (EX_SOFTWARE). */
@@ -13,6 +14,8 @@ export const EXIT_HOST_ERROR = 2;
 export const EXIT_INTERNAL = 70;
 
 const DEFAULT_MEM = "128M";
+/** Guest RAM of `popek run` (the shared guest images are tested with 256 MiB). */
+const DEFAULT_VIRT_MEM = "256M";
 
 /** Run the `popek` command on `argv` (without node and script); returns the exit code. */
 export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number> {
@@ -71,7 +74,77 @@ Examples:
         io,
       );
     });
-  // Later: `popek run` (boot Linux on the virt board) and `popek exec` (run a Linux program in the process VM).
+
+  program
+    .command("run")
+    .summary("boot Linux on the virt machine, console on this terminal")
+    .description(
+      "Boot a kernel on the virt machine (QEMU's -M virt board) with the built-in SBI firmware, or with an M-mode " +
+        "firmware such as OpenSBI given by --bios. The console (UART, and the SBI console) is this terminal. " +
+        "Without --kernel, boots the default guest image.",
+    )
+    .option("--kernel <file>", "Linux Image (or an ELF or raw S-mode binary)")
+    .option("--initrd <file>", "initial RAM disk, placed as QEMU places it")
+    .option("--append <cmdline>", "kernel command line (/chosen/bootargs)")
+    .option("--mem <size>", `guest RAM size, K/M/G suffixes (at most ${MAX_MEM / 2 ** 30}G)`, DEFAULT_VIRT_MEM)
+    .option("--smp <n>", "number of harts", "1")
+    .option("--bios <file>", "M-mode firmware (OpenSBI fw_jump/fw_dynamic) instead of the built-in SBI")
+    .option("--no-reboot", "exit when the guest reboots instead of restarting it")
+    .option("--stats", "print instructions retired, wall time and MIPS to stderr at the end")
+    .addHelpText(
+      "after",
+      `
+Console:
+  In a terminal the console is raw (Ctrl-C goes to the guest). Ctrl-A is the
+  escape key: Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-A a sends Ctrl-A.
+  With stdin not a terminal (a pipe, a file) bytes pass through unchanged.
+
+Default guest:
+  Without --kernel: Image and initramfs.cpio.gz from $${IMAGES_ENV}, else from
+  ../shared/images beside the popek checkout, with --append '${DEFAULT_APPEND}'.
+
+Exit status:
+  0      the guest powered off (or Ctrl-A x)
+  1-255  the guest powered off reporting failure (syscon code, SBI reset reason)
+  2      popek could not start the guest (bad option, unreadable file, image
+         does not fit)
+  70     internal error in popek
+  129/130/143  stopped by SIGHUP/SIGINT/SIGTERM
+
+Examples:
+  popek run
+  popek run --kernel Image --initrd initramfs.cpio.gz --append 'console=ttyS0' --smp 2
+  popek run --bios /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin --kernel Image`,
+    )
+    .action(
+      async (opts: {
+        kernel?: string;
+        initrd?: string;
+        append?: string;
+        mem: string;
+        smp: string;
+        bios?: string;
+        reboot: boolean;
+        stats?: boolean;
+      }) => {
+        const smp = parseCount(opts.smp, "--smp");
+        if (smp > 64) throw new CliError(`--smp ${opts.smp}: at most 64 harts are supported`);
+        exitCode = await runVirt(
+          {
+            kernel: opts.kernel,
+            initrd: opts.initrd,
+            append: opts.append,
+            mem: parseSize(opts.mem, "--mem"),
+            smp,
+            bios: opts.bios,
+            noReboot: !opts.reboot,
+            stats: opts.stats === true,
+          },
+          io,
+        );
+      },
+    );
+  // Later: `popek exec` (run a Linux program in the process VM).
 
   program.addHelpText("after", "\nRun `popek help <command>` for a command's options.");
 

@@ -3,12 +3,13 @@
  * spread over every RV64F/RV64D operation and every rounding mode (static rne..rmm and dyn through frm), in batches of
  * bare-metal programs (tests/fpu/program.ts) run in parallel; every result and every fflags value QEMU prints is
  * compared with the library and with its exact reference path. Seeded: the seed is printed, POPEK_SEED=n reproduces a
- * run, POPEK_FPU_OPS=n changes its size. Skipped when gcc or QEMU is missing.
+ * run, POPEK_FPU_OPS=n changes its size, POPEK_FPU_RUNNERS=qemu,popek adds popek's BareMachine as a second machine
+ * under test (once its hart executes F and D). Skipped when gcc or QEMU is missing.
  */
 import assert from "node:assert/strict";
 import os from "node:os";
 import { test } from "node:test";
-import { missingTools, qemuRunner, runDiff } from "./harness.ts";
+import { missingTools, runDiff, runnersFromEnv } from "./harness.ts";
 
 const seed =
   process.env.POPEK_SEED !== undefined ? Number(process.env.POPEK_SEED) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
@@ -27,7 +28,7 @@ test(`F/D results and flags equal QEMU's on ${total} operations (seed ${seed})`,
       total,
       batches: 8,
       concurrency: cores,
-      runners: [qemuRunner],
+      runners: runnersFromEnv(),
       checkReference: true,
       log: (line) => t.diagnostic(line),
     });

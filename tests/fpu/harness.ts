@@ -95,6 +95,38 @@ export const qemuRunner: Runner = {
   },
 };
 
+/**
+ * popek's BareMachine (HTIF console and exit, like QEMU's spike machine). Builds with gcc when asked, then runs the
+ * ELF in this process under an instruction limit. Opt-in through POPEK_FPU_RUNNERS until the hart executes F and D.
+ */
+export const popekRunner: Runner = {
+  name: "popek",
+  async run(buildCmd, elfPath, timeoutMs) {
+    if (buildCmd.length > 0) await runJob([[...buildCmd], ["true"]], "/dev/null", timeoutMs);
+    const { parseElf } = await import("../../src/core/firmware/elf.ts");
+    const { BareMachine } = await import("../../src/core/machine/bare.ts");
+    const chunks: string[] = [];
+    const decoder = new TextDecoder("latin1");
+    const m = new BareMachine({ onOutput: (bytes) => chunks.push(decoder.decode(bytes)) });
+    m.load(parseElf(new Uint8Array(fs.readFileSync(elfPath))));
+    const exit = m.run(4e9);
+    const output = chunks.join("");
+    if (exit.kind !== "exit" || exit.code !== 0)
+      throw new Error(`popek: ${exit.kind === "exit" ? `exit ${exit.code}` : exit.kind}: ${output.slice(-300)}`);
+    return output;
+  },
+};
+
+/** The runners named in POPEK_FPU_RUNNERS (comma-separated: qemu, popek), by default QEMU alone. */
+export function runnersFromEnv(spec = process.env.POPEK_FPU_RUNNERS ?? "qemu"): Runner[] {
+  const all: Record<string, Runner> = { qemu: qemuRunner, popek: popekRunner };
+  return spec.split(",").map((name) => {
+    const r = all[name.trim()];
+    if (!r) throw new Error(`POPEK_FPU_RUNNERS: unknown runner ${JSON.stringify(name)} (qemu, popek)`);
+    return r;
+  });
+}
+
 export interface DiffOptions {
   readonly seed: number;
   /** Total number of operations (spread evenly over every operation and rounding mode). */
@@ -205,10 +237,11 @@ export async function runDiff(o: DiffOptions): Promise<DiffReport> {
     };
 
     let next = 0;
+    let failed = false;
     const worker = async (): Promise<void> => {
       for (;;) {
         const k = next++;
-        if (k >= batches.length) return;
+        if (k >= batches.length || failed) return;
         const batch = batches[k]!;
         const elf = path.join(work, `batch${k}.elf`);
         const build = writeBatch(work, `batch${k}`, driver, batch, elf);
@@ -222,7 +255,16 @@ export async function runDiff(o: DiffOptions): Promise<DiffReport> {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
+    // Let every worker finish before the work directory goes, then report the first failure.
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.max(1, o.concurrency) }, () =>
+        worker().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
+    for (const r of settled) if (r.status === "rejected") throw r.reason;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -46,6 +46,9 @@ const CNAN64_HI = 0x7ff80000;
 /** An error that only carries its sign (quotients and square roots: never ties, and RMM is mapped to RNE). */
 const TINY = Number.MIN_VALUE;
 
+/** Counts of operations that needed the exact path (for coverage measurements; never reset by the library). */
+export const fpuStats = { exact: 0 };
+
 /** Rounding mode names, indexed by rm. */
 export const RM_NAMES: readonly string[] = ["rne", "rtz", "rdn", "rup", "rmm"];
 
@@ -163,6 +166,7 @@ export class Fpu {
 
   /** Write an exact-path f64 result and merge its flags. */
   private out64(d: number, bits: bigint): void {
+    fpuStats.exact++;
     this.u64[d] = bits;
     this.w[this.flagsAt]! |= softFlags.v;
     softFlags.v = 0;
@@ -170,6 +174,7 @@ export class Fpu {
 
   /** Write an exact-path f32 result (NaN-boxed) and merge its flags. */
   private out32(d: number, bits: bigint): void {
+    fpuStats.exact++;
     this.w[2 * d] = Number(bits) | 0;
     this.w[2 * d + 1] = -1;
     this.w[this.flagsAt]! |= softFlags.v;
@@ -178,6 +183,7 @@ export class Fpu {
 
   /** Write an exact-path integer result (any signed or unsigned value; the low 64 bits are kept). */
   private outInt(d: number, v: bigint, sext32: boolean): void {
+    fpuStats.exact++;
     this.u64[d] = sext32 ? BigInt.asUintN(64, BigInt.asIntN(32, v)) : BigInt.asUintN(64, v);
     this.w[this.flagsAt]! |= softFlags.v;
     softFlags.v = 0;

@@ -77,6 +77,8 @@ const PAGE_HOOK = 2;
  */
 const SLOTS_PER_PAGE = 2048;
 const TWO32 = 4294967296;
+/** Offset that puts the loop's page-relative pc outside [0, 4096), forcing the next fetch to enter its page. */
+const REL = 1 << 24;
 /** Run-loop pc meaning "the real pc is in farPc" (set whenever this value is produced); fetching it faults. */
 const FAR_PC = -(2 ** 62);
 
@@ -271,11 +273,12 @@ export class Hart {
     const fast2 = fast - 1;
     const fast4 = fast - 3;
     const fast8 = fast - 7;
-    // pc is the signed 64-bit virtual address as a number (exact below 2^52; FAR_PC stands for anything larger,
-    // whose exact value is in farPc). Instructions are fetched through the decode cache of the current page.
-    let pc = this.pcNumber();
+    // The pc is vbase + pc: `pc` is a small integer (V8 keeps it unboxed), the offset into the current code page
+    // at vbase; it leaves [0, 4096) when control leaves the page, and jumps to an absolute address set
+    // vbase = target − REL, pc = REL, which also forces the page to be entered (translated) again.
+    let vbase = this.pcNumber() - REL;
+    let pc = REL;
     let cache: Int32Array = this.pages[0] ?? new Int32Array(0);
-    let pageVa = Number.NaN;
     this.updateModes();
     let dctx = this.dctx;
     let n = 0;
@@ -285,19 +288,18 @@ export class Hart {
     this.stopRequested = false;
     {
       const irq = this.pendingInterrupt();
-      if (irq >= 0) pc = this.trap(irq, 0n, pc, true);
-      pageVa = Number.NaN;
+      if (irq >= 0) vbase = this.trap(irq, 0n, vbase + pc, true) - REL;
     }
     loop: while (n < budget) {
       n++;
-      let po = pc - pageVa;
-      if (!(po >= 0 && po < 4096)) {
+      if (pc >>> 0 >= 4096) {
         // Entering a page (or re-entering after anything that may change translation: traps, CSR writes, xRET).
         dctx = this.dctx;
-        const base = this.fetchPage(pc);
+        const abs = vbase + pc;
+        const base = this.fetchPage(abs);
         if (base < 0) {
-          pc = this.pcNumber(); // the fetch faulted: the trap is taken
-          pageVa = Number.NaN;
+          vbase = this.pcNumber() - REL; // the fetch faulted: the trap is taken
+          pc = REL;
           continue;
         }
         const p = base >>> 12;
@@ -307,19 +309,19 @@ export class Hart {
           this.pages[p] = c;
         }
         cache = c;
-        pageVa = pc - (pc - Math.floor(pc / 4096) * 4096);
-        this.codePageVa = pageVa;
+        vbase = abs - (abs - Math.floor(abs / 4096) * 4096);
+        this.codePageVa = vbase;
         this.codePageOff = base;
-        po = pc - pageVa;
+        pc = abs - vbase;
       }
-      const s = po & ~1;
+      const s = pc & ~1;
       let w = cache[s]!;
       if (w === 0) {
         w = this.fill(cache, s);
         if (w === 0) {
           // Fetching the second half of a 4-byte instruction faulted (outside RAM, or its page).
-          pc = this.trap(this.fillCause, this.exactPc(pc) + 2n, pc);
-          pageVa = Number.NaN;
+          vbase = this.trap(this.fillCause, this.exactPc(vbase + pc) + 2n, vbase + pc) - REL;
+          pc = REL;
           continue;
         }
       }
@@ -335,26 +337,27 @@ export class Hart {
 
       switch (w & 0xff) {
         case 0: // illegal: imm holds the instruction bits (mtval, privileged spec §3.1.16)
-          pc = this.trap(Cause.IllegalInstruction, BigInt(imm >>> 0), pc);
-          pageVa = Number.NaN;
+          vbase = this.trap(Cause.IllegalInstruction, BigInt(imm >>> 0), vbase + pc) - REL;
+          pc = REL;
           continue;
         case 1: // lui
           xi[d2] = imm;
           xi[d2 + 1] = imm >> 31;
           break;
         case 2: // auipc
-          setXNum(xi, d2, pc + imm);
+          setXNum(xi, d2, vbase + pc + imm);
           break;
         case 3: // jal
-          setXNum(xi, d2, next);
+          setXNum(xi, d2, vbase + next);
           pc += imm;
           continue;
         case 4: {
           // jalr: target computed before rd is written (rd may equal rs1)
           const lo = (xi[a2]! >>> 0) + imm;
           const hi = xi[a2 + 1]! + Math.floor(lo / TWO32);
-          setXNum(xi, d2, next);
-          pc = this.pcFromHalves(hi, (lo >>> 0) & ~1);
+          setXNum(xi, d2, vbase + next);
+          vbase = this.pcFromHalves(hi, (lo >>> 0) & ~1) - REL;
+          pc = REL;
           continue;
         }
         case 5: // beq
@@ -406,9 +409,9 @@ export class Hart {
             const v = i8[h]!;
             xi[d2] = v;
             xi[d2 + 1] = v >> 31;
-          } else if (!this.loadSlow(rd, rs1, imm, 1, true, pc)) {
-            pc = this.pcNumber();
-            pageVa = Number.NaN;
+          } else if (!this.loadSlow(rd, rs1, imm, 1, true, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
             continue;
           }
           break;
@@ -424,9 +427,9 @@ export class Hart {
             const v = i16[h >>> 1]!;
             xi[d2] = v;
             xi[d2 + 1] = v >> 31;
-          } else if (!this.loadSlow(rd, rs1, imm, 2, true, pc)) {
-            pc = this.pcNumber();
-            pageVa = Number.NaN;
+          } else if (!this.loadSlow(rd, rs1, imm, 2, true, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
             continue;
           }
           break;
@@ -442,9 +445,9 @@ export class Hart {
             const v = i32[h >>> 2]!;
             xi[d2] = v;
             xi[d2 + 1] = v >> 31;
-          } else if (!this.loadSlow(rd, rs1, imm, 4, true, pc)) {
-            pc = this.pcNumber();
-            pageVa = Number.NaN;
+          } else if (!this.loadSlow(rd, rs1, imm, 4, true, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
             continue;
           }
           break;
@@ -460,9 +463,9 @@ export class Hart {
             const k = h >>> 2;
             xi[d2] = i32[k]!;
             xi[d2 + 1] = i32[k + 1]!;
-          } else if (!this.loadSlow(rd, rs1, imm, 8, true, pc)) {
-            pc = this.pcNumber();
-            pageVa = Number.NaN;
+          } else if (!this.loadSlow(rd, rs1, imm, 8, true, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
             continue;
           }
           break;
@@ -477,9 +480,9 @@ export class Hart {
           if (h >= 0) {
             xi[d2] = u8[h]!;
             xi[d2 + 1] = 0;
-          } else if (!this.loadSlow(rd, rs1, imm, 1, false, pc)) {
-            pc = this.pcNumber();
-            pageVa = Number.NaN;
+          } else if (!this.loadSlow(rd, rs1, imm, 1, false, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
             continue;
           }
           break;
@@ -494,9 +497,9 @@ export class Hart {
           if (h >= 0) {
             xi[d2] = u16[h >>> 1]!;
             xi[d2 + 1] = 0;
-          } else if (!this.loadSlow(rd, rs1, imm, 2, false, pc)) {
-            pc = this.pcNumber();
-            pageVa = Number.NaN;
+          } else if (!this.loadSlow(rd, rs1, imm, 2, false, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
             continue;
           }
           break;
@@ -511,9 +514,9 @@ export class Hart {
           if (h >= 0) {
             xi[d2] = i32[h >>> 2]!;
             xi[d2 + 1] = 0;
-          } else if (!this.loadSlow(rd, rs1, imm, 4, false, pc)) {
-            pc = this.pcNumber();
-            pageVa = Number.NaN;
+          } else if (!this.loadSlow(rd, rs1, imm, 4, false, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
             continue;
           }
           break;
@@ -528,10 +531,14 @@ export class Hart {
           if (h >= 0 && pageFlags[(h - RAM_OFFSET) >>> 12] === 0) {
             u8[h] = xi[b2]!;
           } else {
-            const r = this.storeSlow(rs1, imm, 1, xi[b2]!, 0, pc);
+            const r = this.storeSlow(rs1, imm, 1, xi[b2]!, 0, vbase + pc);
             if (r !== 0) {
-              pageVa = Number.NaN;
-              pc = r === 1 ? this.pcNumber() : next;
+              if (r === 1) {
+                vbase = this.pcNumber() - REL;
+                pc = REL;
+                continue;
+              }
+              pc = next;
               if (r === 2) {
                 exit = Exit.Stop;
                 break loop;
@@ -551,10 +558,14 @@ export class Hart {
           if (h >= 0 && pageFlags[(h - RAM_OFFSET) >>> 12] === 0) {
             u16[h >>> 1] = xi[b2]!;
           } else {
-            const r = this.storeSlow(rs1, imm, 2, xi[b2]!, 0, pc);
+            const r = this.storeSlow(rs1, imm, 2, xi[b2]!, 0, vbase + pc);
             if (r !== 0) {
-              pageVa = Number.NaN;
-              pc = r === 1 ? this.pcNumber() : next;
+              if (r === 1) {
+                vbase = this.pcNumber() - REL;
+                pc = REL;
+                continue;
+              }
+              pc = next;
               if (r === 2) {
                 exit = Exit.Stop;
                 break loop;
@@ -574,10 +585,14 @@ export class Hart {
           if (h >= 0 && pageFlags[(h - RAM_OFFSET) >>> 12] === 0) {
             i32[h >>> 2] = xi[b2]!;
           } else {
-            const r = this.storeSlow(rs1, imm, 4, xi[b2]!, 0, pc);
+            const r = this.storeSlow(rs1, imm, 4, xi[b2]!, 0, vbase + pc);
             if (r !== 0) {
-              pageVa = Number.NaN;
-              pc = r === 1 ? this.pcNumber() : next;
+              if (r === 1) {
+                vbase = this.pcNumber() - REL;
+                pc = REL;
+                continue;
+              }
+              pc = next;
               if (r === 2) {
                 exit = Exit.Stop;
                 break loop;
@@ -599,10 +614,14 @@ export class Hart {
             i32[k] = xi[b2]!;
             i32[k + 1] = xi[b2 + 1]!;
           } else {
-            const r = this.storeSlow(rs1, imm, 8, xi[b2]!, xi[b2 + 1]!, pc);
+            const r = this.storeSlow(rs1, imm, 8, xi[b2]!, xi[b2 + 1]!, vbase + pc);
             if (r !== 0) {
-              pageVa = Number.NaN;
-              pc = r === 1 ? this.pcNumber() : next;
+              if (r === 1) {
+                vbase = this.pcNumber() - REL;
+                pc = REL;
+                continue;
+              }
+              pc = next;
               if (r === 2) {
                 exit = Exit.Stop;
                 break loop;
@@ -783,7 +802,7 @@ export class Hart {
           // ecall; from S-mode with the built-in firmware, the SBI call is served here (no M-mode code runs)
           const priv = Number(this.csr[CsrSlot.priv]!);
           if (priv === 1 && this.sbi !== null) {
-            this.setPcNumber(pc);
+            this.setPcNumber(vbase + pc);
             this.retiredInRun = n - 1 - (this.trapCount - traps0);
             if (this.sbi(this)) {
               if (this.stopRequested) {
@@ -792,18 +811,18 @@ export class Hart {
                 break loop;
               }
               const irq = this.pendingInterrupt();
-              pc = irq < 0 ? next : this.trap(irq, 0n, next, true);
-              pageVa = Number.NaN;
+              vbase = (irq < 0 ? vbase + next : this.trap(irq, 0n, vbase + next, true)) - REL;
+              pc = REL;
               continue;
             }
           }
-          pc = this.trap(Cause.EcallFromU + priv, 0n, pc);
-          pageVa = Number.NaN;
+          vbase = this.trap(Cause.EcallFromU + priv, 0n, vbase + pc) - REL;
+          pc = REL;
           continue;
         }
         case 53: // ebreak: QEMU 7.2 leaves mtval 0 for breakpoints
-          pc = this.trap(Cause.Breakpoint, 0n, pc);
-          pageVa = Number.NaN;
+          vbase = this.trap(Cause.Breakpoint, 0n, vbase + pc) - REL;
+          pc = REL;
           continue;
 
         // ---- Zicsr ----
@@ -815,21 +834,18 @@ export class Hart {
         case 60: {
           // csrrci
           this.retiredInRun = n - 1 - (this.trapCount - traps0);
-          if (!this.csrOp(w & 0xff, rd, rs1, imm, pc)) {
-            pc = this.pcNumber();
-            pageVa = Number.NaN;
+          if (!this.csrOp(w & 0xff, rd, rs1, imm, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
             continue;
           }
           {
             // A CSR write may change translation (refetch through it) or enable a pending interrupt (taken now).
-            pageVa = Number.NaN;
             const irq = this.pendingInterrupt();
-            if (irq >= 0) {
-              pc = this.trap(irq, 0n, next, true);
-              continue;
-            }
+            vbase = (irq < 0 ? vbase + next : this.trap(irq, 0n, vbase + next, true)) - REL;
+            pc = REL;
+            continue;
           }
-          break;
         }
 
         // ---- M ----
@@ -934,9 +950,9 @@ export class Hart {
         case 93: // amomax.d
         case 94: // amominu.d
         case 95: // amomaxu.d
-          if (!this.atomic(w & 0xff, rd, rs1, rs2, pc)) {
-            pc = this.pcNumber();
-            pageVa = Number.NaN;
+          if (!this.atomic(w & 0xff, rd, rs1, rs2, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
             continue;
           }
           if (this.stopRequested) {
@@ -950,36 +966,38 @@ export class Hart {
         case 96: {
           // mret
           if (this.csr[CsrSlot.priv] !== 3n) {
-            pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
-            pageVa = Number.NaN;
+            vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
+            pc = REL;
             continue;
           }
-          pc = this.mret();
+          vbase = this.mret();
           const irq = this.pendingInterrupt();
-          if (irq >= 0) pc = this.trap(irq, 0n, pc, true);
-          pageVa = Number.NaN;
+          if (irq >= 0) vbase = this.trap(irq, 0n, vbase, true);
+          vbase -= REL;
+          pc = REL;
           continue;
         }
         case 97: {
           // sret: S or M only; TSR makes it illegal in S (privileged spec §3.1.6.5)
           const priv = this.csr[CsrSlot.priv]!;
           if (priv === 0n || (priv === 1n && (this.csr[CsrSlot.mstatus]! & MSTATUS_TSR) !== 0n)) {
-            pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
-            pageVa = Number.NaN;
+            vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
+            pc = REL;
             continue;
           }
-          pc = this.sret();
+          vbase = this.sret();
           const irq = this.pendingInterrupt();
-          if (irq >= 0) pc = this.trap(irq, 0n, pc, true);
-          pageVa = Number.NaN;
+          if (irq >= 0) vbase = this.trap(irq, 0n, vbase, true);
+          vbase -= REL;
+          pc = REL;
           continue;
         }
         case 98: {
           // wfi: illegal in U, and in S when mstatus.TW is set (QEMU 7.2 traps at once rather than after a timeout)
           const priv = this.csr[CsrSlot.priv]!;
           if (priv === 0n || (priv === 1n && (this.csr[CsrSlot.mstatus]! & MSTATUS_TW) !== 0n)) {
-            pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
-            pageVa = Number.NaN;
+            vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
+            pc = REL;
             continue;
           }
           pc = next;
@@ -994,22 +1012,23 @@ export class Hart {
           // sfence.vma: illegal in U, and in S when mstatus.TVM is set
           const priv = this.csr[CsrSlot.priv]!;
           if (priv === 0n || (priv === 1n && (this.csr[CsrSlot.mstatus]! & MSTATUS_TVM) !== 0n)) {
-            pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
-            pageVa = Number.NaN;
+            vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
+            pc = REL;
             continue;
           }
           this.sfenceVma(rs1, rs2);
-          pageVa = Number.NaN;
-          break;
+          vbase = vbase + next - REL;
+          pc = REL;
+          continue;
         }
         default:
-          pc = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc);
-          pageVa = Number.NaN;
+          vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
+          pc = REL;
           continue;
       }
       pc = next;
     }
-    this.setPcNumber(pc);
+    this.setPcNumber(vbase + pc);
     // Every step retired an instruction except those that trapped.
     const retired = n - (this.trapCount - traps0);
     this.csr[CsrSlot.minstret] = this.csr[CsrSlot.minstret]! + BigInt(retired);
