@@ -52,6 +52,8 @@ export const fpuStats = { exact: 0 };
 /** Rounding mode names, indexed by rm. */
 export const RM_NAMES: readonly string[] = ["rne", "rtz", "rdn", "rup", "rmm"];
 
+/** Doubles handed to the out-of-line rounding helpers: a double argument to a call that is not inlined is boxed. */
+const hand = new Float64Array(2);
 // Scratch for bit manipulation of doubles and singles (slow-ish paths only).
 const sd = new Float64Array(1);
 const sdw = new Int32Array(sd.buffer);
@@ -192,19 +194,29 @@ export class Fpu {
   /**
    * Write s = RN(exact) with err = exact − s (0 when exact; see directed64) to f64 slot d in mode rm. s must be finite
    * and, unless err = 0, above the smallest normal in magnitude. Returns false (having written nothing) when the
-   * result needs the exact path.
+   * result needs the exact path. Small so that it inlines; directed modes go out of line through `hand`.
    */
   private put64(d: number, s: number, err: number, rm: number): boolean {
     if (err === 0) {
       this.f64[d] = s;
       return true;
     }
-    if (rm !== RNE) {
-      s = directed64(s, err, rm);
-      if (Number.isNaN(s)) return false;
+    if (rm === RNE) {
+      this.w[this.flagsAt]! |= NX;
+      this.f64[d] = s;
+      return true;
     }
+    hand[0] = s;
+    hand[1] = err;
+    return this.dir64(d, rm);
+  }
+
+  /** put64 for RTZ/RDN/RUP/RMM with s and err in hand[0], hand[1]. */
+  private dir64(d: number, rm: number): boolean {
+    const r = directed64(hand[0]!, hand[1]!, rm);
+    if (Number.isNaN(r)) return false;
     this.w[this.flagsAt]! |= NX;
-    this.f64[d] = s;
+    this.f64[d] = r;
     return true;
   }
 
@@ -217,21 +229,35 @@ export class Fpu {
   /**
    * Write the single rounding of v to slot d in mode rm, where v is the exact result (exact = true) or its round-to-
    * odd double proxy (exact = false; then v has more than 24 significant bits and lies strictly between the same two
-   * singles as the exact value). Returns false when the result needs the exact path (overflow, tininess).
+   * singles as the exact value). Returns false when the result needs the exact path (overflow, tininess). Small so
+   * that it inlines; directed modes go out of line through `hand`.
    */
   private put32v(d: number, v: number, exact: boolean, rm: number): boolean {
     const f = Math.fround(v);
-    if (f === v) {
-      this.set32(d, f); // exact (including zeros, subnormals and infinities)
-      return true;
-    }
     const af = Math.abs(f);
-    if (!(af > MIN_NORMAL32 && af < Number.POSITIVE_INFINITY)) return false;
-    if (rm === RNE) {
-      this.raise(NX);
+    if (af > MIN_NORMAL32 && af < Number.POSITIVE_INFINITY) {
+      if (f !== v) {
+        if (rm !== RNE) {
+          hand[0] = v;
+          hand[1] = f;
+          return this.dir32v(d, exact, rm);
+        }
+        this.w[this.flagsAt]! |= NX;
+      }
       this.set32(d, f);
       return true;
     }
+    if (f === v) {
+      this.set32(d, f); // exact zeros, subnormals and infinities
+      return true;
+    }
+    return false;
+  }
+
+  /** put32v for an inexact v in RTZ/RDN/RUP/RMM, with v and f = RN24(v) in hand[0], hand[1]. */
+  private dir32v(d: number, exact: boolean, rm: number): boolean {
+    const v = hand[0]!;
+    const f = hand[1]!;
     let up: boolean;
     switch (rm) {
       case RTZ:
@@ -696,14 +722,37 @@ export class Fpu {
 
   // ---- single precision: arithmetic ---------------------------------------------------------------------------
 
+  /**
+   * RNE with NX already accrued: the single rounding of the double result v (Figueroa: rounding to double first is
+   * innocuous for +, −, ×, ÷, √ of singles) needs no proof when it is normal. False when it is not.
+   */
+  private quick32(d: number, v: number): boolean {
+    const f = Math.fround(v);
+    const af = Math.abs(f);
+    if (af > MIN_NORMAL32 && af < Number.POSITIVE_INFINITY) {
+      this.set32(d, f);
+      return true;
+    }
+    return false;
+  }
+
+  /** Round-to-nearest-even with NX already accrued. */
+  private rneNX(rm: number): boolean {
+    return rm === RNE && (this.w[this.flagsAt]! & NX) !== 0;
+  }
+
   fadd_s(d: number, a: number, b: number, rm: number): void {
-    if (!this.add32(d, this.val32(a), this.val32(b), rm))
-      this.out32(d, soft.add(F32, this.big32(a), this.big32(b), rm));
+    const x = this.val32(a);
+    const y = this.val32(b);
+    if (this.rneNX(rm) && this.quick32(d, x + y)) return;
+    if (!this.add32(d, x, y, rm)) this.out32(d, soft.add(F32, this.big32(a), this.big32(b), rm));
   }
 
   fsub_s(d: number, a: number, b: number, rm: number): void {
-    if (!this.add32(d, this.val32(a), -this.val32(b), rm))
-      this.out32(d, soft.sub(F32, this.big32(a), this.big32(b), rm));
+    const x = this.val32(a);
+    const y = -this.val32(b);
+    if (this.rneNX(rm) && this.quick32(d, x + y)) return;
+    if (!this.add32(d, x, y, rm)) this.out32(d, soft.sub(F32, this.big32(a), this.big32(b), rm));
   }
 
   /** x + y in double, made exact or round-to-odd by 2Sum, then one single rounding (Figueroa: no double rounding). */
@@ -719,12 +768,14 @@ export class Fpu {
   fmul_s(d: number, a: number, b: number, rm: number): void {
     // The product of two singles is exact in double.
     const p = this.val32(a) * this.val32(b);
+    if (this.rneNX(rm) && this.quick32(d, p)) return;
     if (Number.isNaN(p) || !this.put32v(d, p, true, rm)) this.out32(d, soft.mul(F32, this.big32(a), this.big32(b), rm));
   }
 
   fdiv_s(d: number, a: number, b: number, rm: number): void {
     const x = this.val32(a);
     const y = this.val32(b);
+    if (this.rneNX(rm) && this.quick32(d, x / y)) return;
     const f = Math.fround(x / y);
     // f·y is exact (24 × 24 bits) and x − f·y too (Sterbenz), so its sign is the sign of the error.
     if (f - f === 0 && y !== 0) {
@@ -736,6 +787,7 @@ export class Fpu {
 
   fsqrt_s(d: number, a: number, rm: number): void {
     const x = this.val32(a);
+    if (this.rneNX(rm) && this.quick32(d, Math.sqrt(x))) return;
     const f = Math.fround(Math.sqrt(x));
     if (!Number.isNaN(f)) {
       const r = x - f * f;
