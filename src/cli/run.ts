@@ -1,0 +1,185 @@
+/**
+ * `popek run`: boot Linux (or any S-mode kernel) on the virt machine with its console on the terminal. In a real
+ * terminal the console is raw and Ctrl-A is an escape key as in QEMU's `-nographic` (Ctrl-A x quits, Ctrl-A h lists
+ * the keys); with pipes, bytes pass through unchanged. The terminal is restored however the run ends.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { LoadError } from "../core/firmware/elf.ts";
+import type { VirtExit } from "../core/machine/virt.ts";
+import { FileError, readInputFile } from "../host/node/files.ts";
+import type { CliIo } from "./io.ts";
+import { CliError } from "./options.ts";
+
+/** The escape key (Ctrl-A), as QEMU's default. */
+const ESCAPE = 0x01;
+/** Command line of the default guest (its console is the UART). */
+export const DEFAULT_APPEND = "console=ttyS0";
+/** Environment variable naming the directory of the default guest image. */
+export const IMAGES_ENV = "POPEK_IMAGES";
+
+export interface RunOptions {
+  readonly kernel?: string;
+  readonly initrd?: string;
+  readonly append?: string;
+  readonly mem: number;
+  readonly smp: number;
+  readonly bios?: string;
+  /** Exit instead of restarting when the guest reboots (QEMU's -no-reboot). */
+  readonly noReboot?: boolean;
+  /** Print instructions, time and MIPS to stderr at the end. */
+  readonly stats?: boolean;
+}
+
+/** The console's input side: the process's stdin unless a test passes its own. */
+export interface ConsoleInput {
+  /** Whether input comes from a terminal (raw mode and Ctrl-A escapes). */
+  readonly isTTY: boolean;
+  setRawMode?(raw: boolean): void;
+  on(event: "data", fn: (chunk: Uint8Array) => void): void;
+  off(event: "data", fn: (chunk: Uint8Array) => void): void;
+  resume(): void;
+  pause(): void;
+}
+
+/** Where the default guest lives: $POPEK_IMAGES, else ../shared/images beside the repository. */
+export function defaultImageDir(): string {
+  const env = process.env[IMAGES_ENV];
+  if (env) return env;
+  return new URL("../../../shared/images/", import.meta.url).pathname;
+}
+
+const HELP = ["C-a h    print this help", "C-a x    exit popek", "C-a a    send C-a to the guest (C-a C-a too)", ""];
+
+/** Boot the guest and run it until it powers off or the user quits; returns the process exit code. */
+export async function runVirt(opts: RunOptions, io: CliIo, stdin: ConsoleInput = process.stdin): Promise<number> {
+  let kernelPath = opts.kernel;
+  let initrdPath = opts.initrd;
+  let append = opts.append;
+  if (kernelPath === undefined) {
+    if (initrdPath !== undefined) throw new CliError("--initrd needs --kernel");
+    const dir = defaultImageDir();
+    kernelPath = join(dir, "Image");
+    if (!existsSync(kernelPath)) {
+      throw new CliError(
+        `no --kernel given and the default guest image is missing (looked for ${kernelPath}). popek does not build ` +
+          `its own guest image yet (that is a separate issue); pass --kernel Image [--initrd initramfs.cpio.gz], ` +
+          `or set ${IMAGES_ENV} to a directory holding Image and initramfs.cpio.gz`,
+      );
+    }
+    const initrd = join(dir, "initramfs.cpio.gz");
+    if (existsSync(initrd)) initrdPath = initrd;
+    append ??= DEFAULT_APPEND;
+  }
+  const kernel = await readFile(kernelPath);
+  const initrd = initrdPath === undefined ? undefined : await readFile(initrdPath);
+  const bios = opts.bios === undefined ? undefined : await readFile(opts.bios);
+
+  const { VirtMachine, BootError } = await import("../core/machine/virt.ts");
+  let machine: InstanceType<typeof VirtMachine>;
+  try {
+    machine = new VirtMachine(
+      { ramSize: opts.mem, harts: opts.smp, kernel, initrd, bios, bootargs: append },
+      // The console may hand its array on to a pipe write that outlives the call; the machine never reuses it.
+      { onOutput: (bytes) => io.stdout(bytes) },
+    );
+  } catch (e) {
+    if (e instanceof BootError || e instanceof LoadError) throw new CliError(e.message);
+    if (e instanceof RangeError)
+      throw new CliError(`cannot allocate ${opts.mem / 2 ** 20} MiB of guest RAM (${e.message})`);
+    throw e;
+  }
+
+  const tty = stdin.isTTY && typeof stdin.setRawMode === "function";
+  let quit = false;
+  let escaped = false;
+  const eol = tty ? "\r\n" : "\n";
+  const onData = (chunk: Uint8Array) => {
+    if (!tty) {
+      machine.sendInput(chunk);
+      return;
+    }
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (escaped) {
+        escaped = false;
+        if (b === 0x78 /* x */) {
+          quit = true;
+          io.stderr(`${eol}popek: terminated${eol}`);
+          machine.stop();
+          break;
+        }
+        if (b === 0x68 /* h */ || b === 0x3f /* ? */) io.stderr(HELP.join(eol));
+        else if (b === 0x61 /* a */ || b === ESCAPE) out.push(ESCAPE);
+        // Other keys after C-a are dropped, as in QEMU.
+      } else if (b === ESCAPE) {
+        escaped = true;
+      } else {
+        out.push(b);
+      }
+    }
+    if (out.length > 0) machine.sendInput(Uint8Array.from(out));
+  };
+
+  const signals: [NodeJS.Signals, number][] = [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ];
+  let signalled = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signalled = signals.find(([s]) => s === sig)?.[1] ?? 1;
+    machine.stop();
+  };
+  const restore = () => {
+    if (tty) stdin.setRawMode!(false);
+  };
+  for (const [s] of signals) process.on(s, onSignal);
+  process.on("exit", restore);
+  if (tty) stdin.setRawMode!(true);
+  stdin.on("data", onData);
+  stdin.resume();
+
+  const start = performance.now();
+  let exit: VirtExit;
+  try {
+    for (;;) {
+      exit = await machine.run();
+      if (exit.kind !== "reboot") break;
+      if (opts.noReboot) {
+        io.stderr(`${eol}popek: the guest rebooted (--no-reboot: exiting)${eol}`);
+        break;
+      }
+      io.stderr(`${eol}popek: the guest rebooted; restarting it${eol}`);
+      machine.reset();
+    }
+  } finally {
+    stdin.off("data", onData);
+    stdin.pause();
+    restore();
+    process.off("exit", restore);
+    for (const [s] of signals) process.off(s, onSignal);
+  }
+
+  if (opts.stats) {
+    const seconds = (performance.now() - start) / 1000;
+    const insns = Number(machine.instret);
+    io.stderr(`popek: ${insns} instructions in ${seconds.toFixed(3)} s (${(insns / seconds / 1e6).toFixed(1)} MIPS)\n`);
+  }
+  if (signalled !== 0) return signalled;
+  if (quit || exit.kind !== "poweroff") return 0;
+  if (exit.code > 255) {
+    io.stderr(`popek: guest exit code ${exit.code} does not fit in 8 bits; exiting with 255\n`);
+    return 255;
+  }
+  return exit.code;
+}
+
+async function readFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readInputFile(path);
+  } catch (e) {
+    if (e instanceof FileError) throw new CliError(`${path}: ${e.message}`);
+    throw e;
+  }
+}
