@@ -272,6 +272,31 @@ function intOperand(r: Rng): bigint {
   }
 }
 
+/** Bits of a double or single value (finite JS number). */
+function valueBits(F: Fmt, x: number): bigint {
+  return F === D ? dbits(x) : sbits(x);
+}
+
+function numberOf(F: Fmt, bits: bigint): number {
+  if (F === D) return new Float64Array(new BigUint64Array([bits]).buffer)[0]!;
+  return new Float32Array(new Uint32Array([Number(bits)]).buffer)[0]!;
+}
+
+/**
+ * Multiply-add operands in the ordinary range with an addend of ±RN(a·b) nudged by a few ulps: the exact result is the
+ * product's rounding error plus a little, the case where only a fused operation is right.
+ */
+function fmaCancelling(r: Rng, F: Fmt, op: FpOp): bigint[] {
+  const a = make(F, r.int(2), F.bias - 20 + r.int(40), frac(r, F));
+  const b = make(F, r.int(2), F.bias - 20 + r.int(40), frac(r, F));
+  const p = numberOf(F, a) * numberOf(F, b);
+  const pb = valueBits(F, F === D ? p : Math.fround(p));
+  const nudged = (pb + BigInt(r.int(9) - 4)) & mask(F.width - 1); // magnitude ± a few ulps, sign kept
+  const sign = r.chance(0.5) ? 1n << BigInt(F.width - 1) : 0n;
+  const c = (nudged | (pb & (1n << BigInt(F.width - 1)))) ^ sign;
+  return [a, b, c].map((v, i) => reg(r, op.srcs[i]!, v));
+}
+
 /** Operations whose interesting cases have two close operands. */
 const CLOSE_PAIRS = new Set(["fadd", "fsub", "fmin", "fmax", "feq", "flt", "fle", "fsgnj", "fsgnjn", "fsgnjx"]);
 
@@ -282,6 +307,7 @@ export function operands(r: Rng, op: FpOp): bigint[] {
   const F = kind === "f32" ? S : D;
   const xs = op.srcs.map(() => floatOperand(r, F));
   const base = op.name.split(".")[0]!;
+  if (xs.length === 3 && r.chance(0.3)) return fmaCancelling(r, F, op);
   if (xs.length >= 2 && r.chance(0.45)) {
     const a = structured(r, F);
     const ea = expOf(F, a);

@@ -18,9 +18,12 @@
  * stalls), doubles passed to and returned from a call that is not inlined are boxed (~20 ns), slot indices ~3 ns.
  * Bit-pattern functions for tests and tools are in fpu-bits.ts.
  *
- * Fast paths: RNE add/sub/mul/div/sqrt/fma, exact results in every mode, directed rounding (RTZ/RDN/RUP, and RMM where
- * ties can be ruled out or detected) of add/sub/mul/div/sqrt and conversions, all compares, min/max, class and sign
- * injection. When NX is already accrued, RNE add/mul/div/sqrt skip the inexactness proof altogether.
+ * Fast paths (typically 3–10 ns): RNE add/sub/mul/div/sqrt/fma; exact results in every mode; directed rounding (RTZ,
+ * RDN, RUP, and RMM where ties are ruled out or detected) of add/sub/mul/div/sqrt, single-precision fma and every
+ * conversion; compares, min/max, class and sign injection. When NX is already accrued, RNE add/sub/mul/div/sqrt skip
+ * their inexactness proofs. The exact path (~0.2–1 µs) takes most NaN and infinite operands, results that may
+ * be tiny or overflow, subnormal or extreme operands of double multiply/divide/fma (outside Dekker's exact range), and
+ * inexact double fma in directed modes. `fpuStats.exact` counts its uses.
  */
 import * as soft from "./fpu-soft.ts";
 import { f32 as F32, f64 as F64, L, LU, NV, NX, RDN, RMM, RNE, RTZ, RUP, softFlags, W, WU } from "./fpu-soft.ts";
