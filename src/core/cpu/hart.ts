@@ -259,7 +259,6 @@ export class Hart {
    * Returns an `Exit` reason.
    */
   run(budget: number): number {
-    const x = this.x;
     const xi = this.xi;
     const u8 = this.u8;
     const i8 = this.i8;
@@ -634,10 +633,11 @@ export class Hart {
 
         // ---- Integer register-immediate ----
         case 22: {
-          // addi
-          const lo = (xi[a2]! >>> 0) + (imm >>> 0);
-          xi[d2 + 1] = (xi[a2 + 1]! + (imm >> 31) + (lo >= TWO32 ? 1 : 0)) | 0;
-          xi[d2] = lo | 0;
+          // addi: 32-bit halves; the unsigned low-word sum wrapped (carried) iff it is below an addend
+          const al = xi[a2]!;
+          const lo = (al + imm) | 0;
+          xi[d2 + 1] = (xi[a2 + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+          xi[d2] = lo;
           break;
         }
         case 23: {
@@ -681,16 +681,18 @@ export class Hart {
         // ---- Integer register-register ----
         case 31: {
           // add
-          const lo = (xi[a2]! >>> 0) + (xi[b2]! >>> 0);
-          xi[d2 + 1] = (xi[a2 + 1]! + xi[b2 + 1]! + (lo >= TWO32 ? 1 : 0)) | 0;
-          xi[d2] = lo | 0;
+          const al = xi[a2]!;
+          const lo = (al + xi[b2]!) | 0;
+          xi[d2 + 1] = (xi[a2 + 1]! + xi[b2 + 1]! + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+          xi[d2] = lo;
           break;
         }
         case 32: {
-          // sub
-          const lo = (xi[a2]! >>> 0) - (xi[b2]! >>> 0);
-          xi[d2 + 1] = (xi[a2 + 1]! - xi[b2 + 1]! - (lo < 0 ? 1 : 0)) | 0;
-          xi[d2] = lo | 0;
+          // sub: borrow iff the unsigned low words compare below
+          const al = xi[a2]!;
+          const bl = xi[b2]!;
+          xi[d2 + 1] = (xi[a2 + 1]! - xi[b2 + 1]! - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
+          xi[d2] = (al - bl) | 0;
           break;
         }
         case 33: // sll
@@ -850,41 +852,15 @@ export class Hart {
 
         // ---- M ----
         case 61: // mul
-          x[rd] = x[rs1]! * x[rs2]!;
-          break;
         case 62: // mulh
-          x[rd] = (x[rs1]! * x[rs2]!) >> 64n;
-          break;
         case 63: // mulhsu
-          x[rd] = (x[rs1]! * BigInt.asUintN(64, x[rs2]!)) >> 64n;
-          break;
         case 64: // mulhu
-          x[rd] = (BigInt.asUintN(64, x[rs1]!) * BigInt.asUintN(64, x[rs2]!)) >> 64n;
+        case 65: // div
+        case 66: // divu
+        case 67: // rem
+        case 68: // remu
+          this.mulDiv64(w & 0xff, rd, rs1, rs2);
           break;
-        case 65: {
-          // div: x/0 = -1; INT64_MIN / -1 = INT64_MIN (the BigInt64Array store wraps 2^63 back)
-          const b = x[rs2]!;
-          x[rd] = b === 0n ? -1n : x[rs1]! / b;
-          break;
-        }
-        case 66: {
-          // divu: x/0 = 2^64 - 1
-          const b = x[rs2]!;
-          x[rd] = b === 0n ? -1n : BigInt.asUintN(64, x[rs1]!) / BigInt.asUintN(64, b);
-          break;
-        }
-        case 67: {
-          // rem: x%0 = x; INT64_MIN % -1 = 0
-          const b = x[rs2]!;
-          x[rd] = b === 0n ? x[rs1]! : x[rs1]! % b;
-          break;
-        }
-        case 68: {
-          // remu
-          const b = x[rs2]!;
-          x[rd] = b === 0n ? x[rs1]! : BigInt.asUintN(64, x[rs1]!) % BigInt.asUintN(64, b);
-          break;
-        }
         case 69: {
           // mulw
           const v = Math.imul(xi[a2]!, xi[b2]!);
@@ -1035,6 +1011,49 @@ export class Hart {
     this.retiredInRun = 0;
     this.lastRunSteps = n;
     return exit;
+  }
+
+  /** The 64-bit M instructions (BigInt arithmetic, kept out of the run loop so it stays free of BigInt code). */
+  private mulDiv64(op: number, rd: number, rs1: number, rs2: number): void {
+    const x = this.x;
+    switch (op) {
+      case 61: // mul
+        x[rd] = x[rs1]! * x[rs2]!;
+        break;
+      case 62: // mulh
+        x[rd] = (x[rs1]! * x[rs2]!) >> 64n;
+        break;
+      case 63: // mulhsu
+        x[rd] = (x[rs1]! * BigInt.asUintN(64, x[rs2]!)) >> 64n;
+        break;
+      case 64: // mulhu
+        x[rd] = (BigInt.asUintN(64, x[rs1]!) * BigInt.asUintN(64, x[rs2]!)) >> 64n;
+        break;
+      case 65: {
+        // div: x/0 = -1; INT64_MIN / -1 = INT64_MIN (the BigInt64Array store wraps 2^63 back)
+        const b = x[rs2]!;
+        x[rd] = b === 0n ? -1n : x[rs1]! / b;
+        break;
+      }
+      case 66: {
+        // divu: x/0 = 2^64 - 1
+        const b = x[rs2]!;
+        x[rd] = b === 0n ? -1n : BigInt.asUintN(64, x[rs1]!) / BigInt.asUintN(64, b);
+        break;
+      }
+      case 67: {
+        // rem: x%0 = x; INT64_MIN % -1 = 0
+        const b = x[rs2]!;
+        x[rd] = b === 0n ? x[rs1]! : x[rs1]! % b;
+        break;
+      }
+      case 68: {
+        // remu
+        const b = x[rs2]!;
+        x[rd] = b === 0n ? x[rs1]! : BigInt.asUintN(64, x[rs1]!) % BigInt.asUintN(64, b);
+        break;
+      }
+    }
   }
 
   // ---- pc in the run loop: the signed virtual address as a number, or FAR_PC with the exact value in farPc ----
