@@ -4,6 +4,8 @@
  * Interrupts (IER/IIR): receiver line status, received data (at the FIFO trigger level; below it the character
  * timeout is reported at once instead of after 4 character times) and THR empty, on one level-triggered line.
  * Not modelled: modem-status interrupts and lines (read as idle), loopback, break and line errors.
+ * `listening` tells the machine whether a guest driver is reading input yet, so that host input typed or piped
+ * early is held back instead of being lost to the FIFO clears of a driver starting up.
  */
 import type { MmioDevice } from "../mem/bus.ts";
 import { type IrqLine, NO_IRQ } from "../mem/irq.ts";
@@ -41,9 +43,12 @@ const LSR_DR = 0x01;
 const LSR_THRE = 0x20;
 const LSR_TEMT = 0x40;
 const LCR_DLAB = 0x80;
-const FIFO_SIZE = 16;
+/** Receive FIFO depth. */
+export const UART_FIFO_SIZE = 16;
 /** Receive trigger levels selected by FCR bits 7:6. */
 const TRIGGER = [1, 4, 8, 14] as const;
+/** LSR reads in a row, with the FIFO empty and no transmit in between, that mark a guest polling for input. */
+const POLLING = 16;
 
 export class Uart16550 implements MmioDevice {
   readonly name = "uart";
@@ -57,6 +62,8 @@ export class Uart16550 implements MmioDevice {
   /** THR-empty interrupt pending (QEMU's thr_ipending): set when THR empties or THRI is enabled, cleared by an IIR read. */
   private thrPending = false;
   private level = false;
+  /** LSR reads in a row that found no data and were not part of transmitting (a polled-mode reader waits). */
+  private emptyPolls = 0;
   private readonly rx: number[] = [];
   private readonly onOutput: (byte: number) => void;
   private readonly irq: IrqLine;
@@ -68,7 +75,7 @@ export class Uart16550 implements MmioDevice {
 
   /** Queue a byte from the host for the guest to read; returns false (byte dropped) when the FIFO is full. */
   receive(byte: number): boolean {
-    if (this.rx.length >= FIFO_SIZE) return false;
+    if (this.rx.length >= UART_FIFO_SIZE) return false;
     this.rx.push(byte & 0xff);
     this.update();
     return true;
@@ -76,7 +83,15 @@ export class Uart16550 implements MmioDevice {
 
   /** Bytes the receive FIFO can still take. */
   rxSpace(): number {
-    return FIFO_SIZE - this.rx.length;
+    return UART_FIFO_SIZE - this.rx.length;
+  }
+
+  /**
+   * Whether the guest reads input now: its receive interrupt is enabled (Linux's 8250 driver while the tty is
+   * open), or it polls LSR for data (firmware, boot loaders: many LSR reads in a row with no transmit between).
+   */
+  get listening(): boolean {
+    return (this.ier & IER_RDI) !== 0 || this.emptyPolls >= POLLING;
   }
 
   /** Power-on state (QEMU's serial_reset); the FIFO is emptied. */
@@ -89,6 +104,7 @@ export class Uart16550 implements MmioDevice {
     this.dll = 0;
     this.dlm = 0;
     this.thrPending = false;
+    this.emptyPolls = 0;
     this.rx.length = 0;
     this.update();
   }
@@ -117,6 +133,7 @@ export class Uart16550 implements MmioDevice {
       case MCR:
         return this.mcr;
       case LSR:
+        if (this.rx.length === 0) this.emptyPolls++;
         return LSR_THRE | LSR_TEMT | (this.rx.length > 0 ? LSR_DR : 0);
       case MSR:
         return 0xb0; // DCD, DSR, CTS asserted: an idle, connected line
@@ -135,6 +152,7 @@ export class Uart16550 implements MmioDevice {
           this.dll = v;
         } else {
           this.onOutput(v);
+          this.emptyPolls = 0;
           // The byte leaves at once, so THR is empty again: the interrupt re-arms (QEMU after its transmit).
           this.thrPending = true;
           this.update();

@@ -10,7 +10,7 @@ import { CLINT_SIZE, Clint, type Clock, HostClock, TIMEBASE_FREQ } from "../devi
 import { GoldfishRtc, HostWallClock, RTC_SIZE, type WallClock } from "../devices/goldfish-rtc.ts";
 import { PLIC_SIZE, Plic } from "../devices/plic.ts";
 import { SYSCON_SIZE, Syscon, type SysconEvent } from "../devices/syscon.ts";
-import { Uart16550 } from "../devices/uart-16550.ts";
+import { UART_FIFO_SIZE, Uart16550 } from "../devices/uart-16550.ts";
 import { LoadError, parseElf } from "../firmware/elf.ts";
 import { HartState, type ResetType, Sbi } from "../firmware/sbi.ts";
 import { VIRT_IRQ, VIRT_MAP, virtDtb } from "../firmware/virt-dt.ts";
@@ -551,9 +551,12 @@ export class VirtMachine {
     this.feedUart();
   }
 
+  /** Move queued input into the UART while a guest driver listens and the FIFO has room. */
   private feedUart(): void {
-    while (this.inputHead < this.input.length && this.uart.rxSpace() > 0) {
-      this.uart.receive(this.input[this.inputHead++]!);
+    if (this.uart.listening) {
+      while (this.inputHead < this.input.length && this.uart.rxSpace() > 0) {
+        this.uart.receive(this.input[this.inputHead++]!);
+      }
     }
     if (this.inputHead === this.input.length && this.inputHead > 0) {
       this.input.length = 0;
@@ -563,7 +566,7 @@ export class VirtMachine {
 
   /** Sleep until the earliest timer deadline of a waiting hart or device, or new input, or `stop()`. */
   private async sleep(): Promise<void> {
-    if (this.inputHead < this.input.length && this.uart.rxSpace() > 0) return;
+    if (this.inputHead < this.input.length && this.uart.rxSpace() > 0 && this.uart.listening) return;
     let ms = this.clint.msUntilDeadline();
     const rtc = this.rtc.msUntilDeadline();
     if (rtc !== null && (ms === null || rtc < ms)) ms = rtc;
@@ -601,11 +604,9 @@ export class VirtMachine {
 
   /** SBI console input: what the UART holds first (as OpenSBI's uart8250_getc reads it), then the queue. */
   private consoleRead(): number {
-    this.feedUart();
-    if ((this.uart.read(5, 1) & 1) === 0) return -1;
-    const b = this.uart.read(0, 1);
-    this.feedUart();
-    return b;
+    if (this.uart.rxSpace() < UART_FIFO_SIZE) return this.uart.read(0, 1);
+    if (this.inputHead >= this.input.length) return -1;
+    return this.input[this.inputHead++]!;
   }
 
   private readRam(addr: bigint, len: number): Uint8Array | null {

@@ -1,0 +1,203 @@
+// Boot the shared Linux guest (../shared/images: kernel 6.1 Image + BusyBox initramfs) with `popek run` as a child
+// process, console on pipes, under the built-in SBI and under Debian's OpenSBI fw_jump, with 1 and 2 harts: wait for
+// the shell prompt, run uname -a, cat /proc/cpuinfo, ls / and a shell loop, then poweroff -f, and check the output
+// and the exit status. Each boot has a hard timeout after which the child is killed and the test fails.
+import assert from "node:assert/strict";
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const NODE = join(ROOT, "node_modules/.bin/node");
+const CLI = join(ROOT, "src/cli/main.ts");
+const IMAGES = process.env.POPEK_IMAGES ?? join(ROOT, "../shared/images");
+const KERNEL = join(IMAGES, "Image");
+const INITRD = join(IMAGES, "initramfs.cpio.gz");
+/** Debian's opensbi package (1.1): jumps to the kernel at 0x8020_0000. */
+const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
+const PROMPT = "guest:/# ";
+/** Hard limit for one boot, commands and poweroff (QEMU needs 0.5 s; the interpreter is slower). */
+const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 300_000);
+
+const noImages = existsSync(KERNEL) && existsSync(INITRD) ? false : `no guest image: ${KERNEL} or ${INITRD} is missing`;
+const noOpenSbi = existsSync(FW_JUMP) ? false : `${FW_JUMP} is missing (Debian package opensbi)`;
+const noPython =
+  spawnSync("python3", ["-c", "import pty"], { stdio: "ignore" }).status === 0
+    ? false
+    : "no python3 (drives the pseudo-terminal)";
+
+/** A running guest: its console output so far, and a way to wait for text in it. */
+class Guest {
+  readonly child: ChildProcessWithoutNullStreams;
+  out = "";
+  err = "";
+  private waiters: (() => void)[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[]) {
+    this.child = spawn(NODE, [CLI, "run", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    this.child.stdout.on("data", (d: Buffer) => {
+      this.out += d.toString("latin1");
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.child.stderr.on("data", (d: Buffer) => {
+      this.err += d.toString();
+    });
+    this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
+  }
+
+  /** Wait until the output after `from` contains `text`; returns the index just past it. */
+  async waitFor(text: string, from = 0): Promise<number> {
+    for (;;) {
+      const i = this.out.indexOf(text, from);
+      if (i >= 0) return i + text.length;
+      if (this.child.exitCode !== null) {
+        throw new Error(`guest exited (${this.child.exitCode}) before printing ${JSON.stringify(text)}`);
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** Type `command`, then wait for its output, ended by a marker the echoed command line cannot contain. */
+  async run(command: string, n: number): Promise<string> {
+    const marker = `__done_${n}__`;
+    const from = this.out.length;
+    // "__do""ne" is echoed as typed but printed by the shell as the marker.
+    this.child.stdin.write(`${command}; echo __do""ne_${n}__\n`);
+    const end = await this.waitFor(`${marker}`, from + command.length);
+    const text = this.out.slice(from, end - marker.length);
+    await this.waitFor(PROMPT, end);
+    return text.replaceAll("\r\n", "\n");
+  }
+}
+
+async function bootAndCheck(args: string[], harts: number, diag: (msg: string) => void): Promise<void> {
+  const start = performance.now();
+  const g = new Guest([
+    "--kernel",
+    KERNEL,
+    "--initrd",
+    INITRD,
+    "--append",
+    "console=ttyS0",
+    "--smp",
+    `${harts}`,
+    ...args,
+  ]);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      g.child.kill("SIGKILL");
+      reject(new Error(`timed out after ${BOOT_TIMEOUT_MS} ms; console tail:\n${g.out.slice(-2000)}\n${g.err}`));
+    }, BOOT_TIMEOUT_MS);
+  });
+  const session = async () => {
+    await g.waitFor("guest ready");
+    const afterPrompt = await g.waitFor(PROMPT);
+    diag(`prompt after ${((performance.now() - start) / 1000).toFixed(2)} s`);
+    assert.ok(afterPrompt > 0);
+
+    const uname = await g.run("uname -a", 1);
+    assert.match(uname, /Linux \S+ 6\.1\.\d+ #1 SMP .* riscv64/);
+
+    const cpuinfo = await g.run("cat /proc/cpuinfo", 2);
+    for (let h = 0; h < harts; h++) assert.match(cpuinfo, new RegExp(`processor\\s*: ${h}\\n`));
+    assert.doesNotMatch(cpuinfo, new RegExp(`processor\\s*: ${harts}\\n`));
+    assert.match(cpuinfo, /isa\s*: rv64imafdc/);
+    assert.match(cpuinfo, /mmu\s*: sv(39|48)/);
+
+    // BusyBox ls colours its output when the console is a tty: drop the SGR sequences.
+    const ls = (await g.run("ls /", 3)).replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
+    for (const dir of ["bin", "dev", "etc", "proc", "sbin", "sys"]) assert.match(ls, new RegExp(`\\b${dir}\\b`));
+
+    const loop = await g.run('i=0; while [ $i -lt 5 ]; do echo "loop $i $((i * i))"; i=$((i + 1)); done', 4);
+    assert.match(loop, /loop 0 0\nloop 1 1\nloop 2 4\nloop 3 9\nloop 4 16\n/);
+
+    const smp = await g.run("grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online", 5);
+    assert.match(smp, new RegExp(`\\n${harts}\\n${harts === 1 ? "0" : `0-${harts - 1}`}\\n`));
+
+    g.child.stdin.write("poweroff -f\n");
+    const code = await g.exited;
+    diag(`powered off after ${((performance.now() - start) / 1000).toFixed(2)} s`);
+    assert.equal(code, 0, `exit status ${code}; stderr: ${g.err}`);
+    assert.doesNotMatch(g.out, /Kernel panic|Oops|BUG:|unhandled signal/);
+  };
+  try {
+    await Promise.race([session(), timeout]);
+  } finally {
+    clearTimeout(timer);
+    if (g.child.exitCode === null) g.child.kill("SIGKILL");
+  }
+}
+
+describe("Linux boots to a shell and powers off", { timeout: 4 * BOOT_TIMEOUT_MS + 10_000 }, () => {
+  for (const harts of [1, 2]) {
+    test(`built-in SBI, ${harts} hart${harts > 1 ? "s" : ""}`, { skip: noImages }, async (t) => {
+      await bootAndCheck([], harts, (m) => t.diagnostic(m));
+    });
+    test(`OpenSBI fw_jump, ${harts} hart${harts > 1 ? "s" : ""}`, { skip: noImages || noOpenSbi }, async (t) => {
+      await bootAndCheck(["--bios", FW_JUMP], harts, (m) => t.diagnostic(m));
+    });
+  }
+});
+
+/**
+ * Drives `popek run` in a pseudo-terminal through a shell: waits for the kernel's first line, types Ctrl-A h and
+ * Ctrl-A x, and lets the shell print popek's exit status and `stty -a` (the terminal must be cooked again).
+ */
+const PTY_DRIVER = `
+import os, pty, select, sys, time
+cmd = sys.argv[1]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", cmd + "; echo STATUS=$?; stty -a"])
+out = b""
+def until(pat, secs):
+    global out
+    end = time.time() + secs
+    while pat not in out:
+        left = end - time.time()
+        if left <= 0:
+            raise SystemExit("timeout waiting for %r; got %r" % (pat, out[-500:]))
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                raise SystemExit("EOF waiting for %r; got %r" % (pat, out[-500:]))
+            out += data
+until(b"Linux version", 120)
+os.write(fd, b"\x01h")
+until(b"C-a x", 20)
+os.write(fd, b"\x01x")
+until(b"STATUS=", 20)
+try:
+    until(b"\\xff", 20)  # read to EOF (never matches): the shell exits after stty
+except SystemExit as e:
+    if not str(e).startswith("EOF"):
+        raise
+sys.stdout.buffer.write(out)
+`;
+
+describe("the console in a terminal", () => {
+  test("is raw with Ctrl-A escapes (h lists the keys, x quits with status 0) and the terminal is restored", {
+    skip: noImages || noPython,
+    timeout: 180_000,
+  }, () => {
+    const cmd = `${NODE} ${CLI} run --kernel ${KERNEL} --initrd ${INITRD} --append console=ttyS0`;
+    const r = spawnSync("python3", ["-c", PTY_DRIVER, cmd], { encoding: "latin1", timeout: 170_000 });
+    assert.equal(r.status, 0, `driver failed: ${r.stderr}${r.stdout.slice(-1000)}`);
+    // libuv's raw mode keeps ONLCR, so the guest's "\r\n" reaches the terminal as "\r\r\n".
+    const out = r.stdout.replace(/\r+\n/g, "\n");
+    assert.match(out, /C-a h {4}print this help\nC-a x {4}exit popek\n/);
+    assert.match(out, /popek: terminated\n/);
+    assert.match(out, /STATUS=0\n/);
+    // stty -a after popek: canonical mode and echo are back on.
+    assert.match(out, /(^|\s)icanon(\s|$)/m);
+    assert.match(out, /(^|\s)echo(\s|$)/m);
+    assert.doesNotMatch(out, /-icanon|(^|\s)-echo(\s|$)/m);
+  });
+});
