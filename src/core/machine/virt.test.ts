@@ -129,7 +129,7 @@ function build(name: string, source: string): Uint8Array {
   const lds = join(dir, "link.ld");
   writeFileSync(lds, "SECTIONS { . = 0x80200000; .text : { *(.text*) } .data : { *(.data*) *(.bss*) } }\n");
   writeFileSync(src, source);
-  execFileSync(GCC, ["-march=rv64imac_zicsr", "-mabi=lp64", "-nostdlib", "-T", lds, "-o", elf, src]);
+  execFileSync(GCC, ["-march=rv64imac_zicsr_zifencei", "-mabi=lp64", "-nostdlib", "-T", lds, "-o", elf, src]);
   execFileSync(OBJCOPY, ["-O", "binary", elf, bin]);
   return new Uint8Array(readFileSync(bin));
 }
@@ -215,7 +215,7 @@ results: .dword 0, 0, 0, 0, 0
 
 test("an S-mode SMP program: UART and DBCN output, HSM start/status/stop, IPI, timer wake-up, SRST poweroff", {
   skip: skipNoGcc,
-}, async () => {
+}, async (t) => {
   const WAIT = 3_000_000; // 300 ms of mtime
   const kernel = build("smp", SMP_PROGRAM.replace("WAIT", String(WAIT)));
   const out: number[] = [];
@@ -238,6 +238,7 @@ test("an S-mode SMP program: UART and DBCN output, HSM start/status/stop, IPI, t
   // The 300 ms wait is slept, not spun: well under half a core.
   const cpuMs = (cpu.user + cpu.system) / 1000;
   assert.ok(cpuMs < wall * 0.5, `used ${cpuMs.toFixed(1)} ms of CPU in ${wall.toFixed(1)} ms`);
+  t.diagnostic(`${cpuMs.toFixed(1)} ms of CPU in ${wall.toFixed(1)} ms`);
 });
 
 test("syscon: poweroff with a failure code, and reboot then reset() boots the guest again", {
@@ -325,4 +326,73 @@ loop:
   const running = idle.run();
   setTimeout(() => idle.stop(), 30);
   assert.deepEqual(await running, { kind: "stopped" });
+});
+
+test("fence.i on one hart makes another hart's stores to code visible to its instruction fetch", {
+  skip: skipNoGcc,
+  // Each hart's decode cache follows only its own stores, and fence.i is a no-op (cpu/hart.ts). The built-in SBI's
+  // remote fence.i flushes the other harts' caches, so Linux is safe on it; OpenSBI's remote fence.i is fence.i.
+  todo: "hart: fence.i must drop decodings made stale by other harts' stores",
+}, async () => {
+  // Hart 1 runs `patch` (c.li a0, 1), hart 0 rewrites it to c.li a0, 2, hart 1 executes fence.i and runs it again.
+  const program = `${SBI}
+.globl _start
+_start:
+  bnez a0, secondary
+  la s0, flag
+  li a0, 1
+  la a1, secondary
+  li a2, 0
+  sbi EID_HSM, 0
+1: lw t0, 0(s0)
+  li t1, 1
+  bne t0, t1, 1b
+  la t2, patch
+  li t3, 0x4509
+  sh t3, 0(t2)
+  li t1, 2
+  sw t1, 0(s0)
+2: lw t0, 0(s0)
+  li t1, 3
+  bne t0, t1, 2b
+  ld a0, 8(s0)
+  addi a0, a0, '0'
+  li t4, 0x10000000
+  sb a0, 0(t4)
+  li a0, 0
+  li a1, 0
+  sbi EID_SRST, 0
+secondary:
+  la s0, flag
+  call patch
+  li t1, 1
+  sw t1, 0(s0)
+3: lw t0, 0(s0)
+  li t1, 2
+  bne t0, t1, 3b
+  fence.i
+  call patch
+  sd a0, 8(s0)
+  li t1, 3
+  sw t1, 0(s0)
+  j .
+.balign 4096
+patch:
+  li a0, 1
+  ret
+.data
+.balign 4096
+flag: .dword 0, 0
+`;
+  const out: number[] = [];
+  const m = new VirtMachine(
+    {
+      ramSize: 32 * MiB,
+      harts: 2,
+      kernel: build("fencei", program),
+    },
+    { onOutput: (b) => out.push(...b) },
+  );
+  assert.deepEqual(await m.run(), { kind: "poweroff", code: 0, via: "sbi" });
+  assert.equal(String.fromCharCode(...out), "2");
 });

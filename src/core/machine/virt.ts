@@ -341,8 +341,7 @@ export class VirtMachine {
     if (clear) this.ram.fill(0);
     this.rom.bytes.fill(0);
     this.result = null;
-    this.input.length = 0;
-    this.inputHead = 0;
+    // Host input not yet taken stays queued: it belongs to the user, not to the machine being reset.
     this.output = [];
     this.waiting.fill(false);
     this.nextHart = 0;
