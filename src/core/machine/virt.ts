@@ -517,7 +517,11 @@ export class VirtMachine {
   private runnable(h: number): boolean {
     if (this.sbi !== null) {
       const st = this.sbi.state(h);
-      if (st === HartState.STOPPED) return false;
+      if (st === HartState.STOPPED) {
+        // hart_start may restart it at any time; whatever it waited for before does not carry over.
+        this.waiting[h] = false;
+        return false;
+      }
       if (st === HartState.SUSPENDED) {
         if (!this.wakeable(h)) return false;
         this.sbi.resume(h);
