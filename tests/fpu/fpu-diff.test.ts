@@ -3,7 +3,7 @@
  * spread over every RV64F/RV64D operation and every rounding mode (static rne..rmm and dyn through frm), in batches of
  * bare-metal programs (tests/fpu/program.ts) run in parallel; every result and every fflags value QEMU prints is
  * compared with the library and with its exact reference path. Seeded: the seed is printed, POPEK_SEED=n reproduces a
- * run, POPEK_FPU_OPS=n changes its size, POPEK_FPU_RUNNERS=qemu,popek adds popek's BareMachine as a second machine
+ * run, POPEK_FPU_OPS=n changes its size, POPEK_FPU_RUNNERS=qemu (or popek) limits the machines (default: both)
  * under test (once its hart executes F and D). Skipped when gcc or QEMU is missing.
  */
 import assert from "node:assert/strict";

@@ -97,7 +97,7 @@ export const qemuRunner: Runner = {
 
 /**
  * popek's BareMachine (HTIF console and exit, like QEMU's spike machine). Builds with gcc when asked, then runs the
- * ELF in this process under an instruction limit. Opt-in through POPEK_FPU_RUNNERS until the hart executes F and D.
+ * ELF in this process under an instruction limit.
  */
 export const popekRunner: Runner = {
   name: "popek",
@@ -117,8 +117,8 @@ export const popekRunner: Runner = {
   },
 };
 
-/** The runners named in POPEK_FPU_RUNNERS (comma-separated: qemu, popek), by default QEMU alone. */
-export function runnersFromEnv(spec = process.env.POPEK_FPU_RUNNERS ?? "qemu"): Runner[] {
+/** The runners named in POPEK_FPU_RUNNERS (comma-separated: qemu, popek), by default both. */
+export function runnersFromEnv(spec = process.env.POPEK_FPU_RUNNERS ?? "qemu,popek"): Runner[] {
   const all: Record<string, Runner> = { qemu: qemuRunner, popek: popekRunner };
   return spec.split(",").map((name) => {
     const r = all[name.trim()];

@@ -147,10 +147,12 @@ export class Fpu {
   readonly flagsAt: number;
 
   constructor(buffer: ArrayBufferLike, flagsAt: number) {
-    this.f64 = new Float64Array(buffer);
-    this.f32 = new Float32Array(buffer);
-    this.w = new Int32Array(buffer);
-    this.u64 = new BigUint64Array(buffer);
+    // Explicit lengths: views of a shared wasm memory's growable buffer without one track its length (slow).
+    const n = Math.floor(buffer.byteLength / 8);
+    this.f64 = new Float64Array(buffer, 0, n);
+    this.f32 = new Float32Array(buffer, 0, 2 * n);
+    this.w = new Int32Array(buffer, 0, 2 * n);
+    this.u64 = new BigUint64Array(buffer, 0, n);
     this.flagsAt = flagsAt;
   }
 

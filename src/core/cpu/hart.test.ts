@@ -319,3 +319,37 @@ test("wfi with nothing pending stops the run so the machine can sleep", () => {
   m.hart.setPending(3, true); // MSIP pending (not enabled globally): wfi would now fall through
   assert.equal(m.run(1e6).kind, "exit");
 });
+
+const faddD = (rd: number, rs1: number, rs2: number, rm: number) =>
+  (0x02000053 | (rs2 << 20) | (rs1 << 15) | (rm << 12) | (rd << 7)) >>> 0;
+
+test("FP instructions are illegal while mstatus.FS is Off, and make FS Dirty (SD set) once enabled", () => {
+  const m = run(
+    asm([
+      { la: [5, "handler"] },
+      csrw(0x305, 5), // mtvec
+      faddD(1, 2, 3, 0), // FS = Off after reset: illegal
+      lui(6, 2), // t1 = 0x2000: FS = Initial
+      i(0, 6, 2, 0, 0x73) | (0x300 << 20), // csrrs x0, mstatus, t1
+      faddD(1, 2, 3, 0),
+      csrr(12, 0x300), // mstatus after the add
+      faddD(1, 2, 3, 5), // rm = 5 is reserved: illegal
+      addi(10, 0, 0),
+      0x0000006f, // j . (not reached: the handler exits)
+      "handler",
+      csrr(13, 0x342),
+      addi(14, 14, 1), // count traps in a4
+      csrr(15, 0x341),
+      addi(15, 15, 4),
+      csrw(0x341, 15), // skip the trapping instruction
+      addi(6, 0, 2),
+      b(8, 6, 14, 0), // second trap → exit
+      MRET,
+      addi(10, 0, 0),
+    ]),
+  );
+  assert.equal(m.reg(13), 2n, "both traps are illegal-instruction traps");
+  assert.equal(m.reg(14), 2n);
+  assert.equal((m.reg(12) >> 13n) & 3n, 3n, "FS = Dirty");
+  assert.ok(m.reg(12) < 0n, "mstatus.SD is set");
+});

@@ -9,7 +9,8 @@
  * (STYLE.md rule 5, V8-FACTS.md).
  */
 import { Cause } from "../isa/csr.ts";
-import { decode } from "../isa/decode.ts";
+import { decode, opSpec } from "../isa/decode.ts";
+import { Op } from "../isa/ops.generated.ts";
 import type { Bus } from "../mem/bus.ts";
 import { Access, type AccessType } from "../mmu/access.ts";
 import { Mmu } from "../mmu/mmu.ts";
@@ -21,6 +22,7 @@ import {
   MIP_SEIP,
   MIP_SSIP,
   MIP_STIP,
+  MSTATUS_FS,
   MSTATUS_MIE,
   MSTATUS_MPIE,
   MSTATUS_MPP,
@@ -37,9 +39,11 @@ import {
   readCsr,
   writeCsr,
 } from "./csr-file.ts";
+import { Fpu } from "./fpu.ts";
 import {
   CSR_OFF,
   CsrSlot,
+  F_OFF,
   hartBase,
   MAX_HARTS,
   PC_OFF,
@@ -62,6 +66,8 @@ export const Exit = {
 
 const MISA_A = 1n << 0n;
 const MISA_C = 1n << 2n;
+const MISA_D = 1n << 3n;
+const MISA_F = 1n << 5n;
 const MISA_I = 1n << 8n;
 const MISA_M = 1n << 12n;
 const MISA_S = 1n << 18n;
@@ -77,6 +83,19 @@ const PAGE_HOOK = 2;
  */
 const SLOTS_PER_PAGE = 2048;
 const TWO32 = 4294967296;
+/** 1 for the ops whose encoding has a rounding-mode field (an invalid rm makes them illegal). */
+const FP_HAS_RM: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (const op of Object.values(Op)) {
+    const fmt = opSpec(op).fmt;
+    if (fmt === "FR_RM" || fmt === "FR4" || fmt === "FR1_RM" || fmt === "FCVT_XF" || fmt === "FCVT_FX") t[op] = 1;
+  }
+  return t;
+})();
+
+/** Formats whose rd is a floating-point register. */
+const FP_DEST_FORMATS: ReadonlySet<string> = new Set(["FLOAD", "FR_RM", "FR", "FR4", "FR1_RM", "FCVT_FX", "FMV_FX"]);
+
 /** Offset that puts the loop's page-relative pc outside [0, 4096), forcing the next fetch to enter its page. */
 const REL = 1 << 24;
 /** Run-loop pc meaning "the real pc is in farPc" (set whenever this value is produced); fetching it faults. */
@@ -101,8 +120,19 @@ export class Hart {
   readonly ramSize: number;
   readonly bus: Bus;
   readonly timeSource: (() => bigint) | null;
-  /** F and D are not implemented yet (issue 3): mstatus.FS and the FP CSRs do not exist. */
-  readonly hasFpu = false;
+  /** F and D are implemented: mstatus.FS and the FP CSRs exist. */
+  readonly hasFpu = true;
+  /** f0..f31 as raw 64-bit patterns, and as 32-bit halves (NaN-boxed singles have a high word of -1). */
+  readonly f: BigInt64Array;
+  private readonly fi: Int32Array;
+  /** Floating-point arithmetic on register slots of the shared memory (cpu/fpu.ts). */
+  readonly fpu: Fpu;
+  /** Slot indices (8-byte units of the memory) of x0 and f0, for the Fpu. */
+  private readonly xSlot0: number;
+  private readonly fSlot0: number;
+  /** mstatus.FS is not Off (FP instructions are legal) / is Dirty (nothing to mark). Recomputed by updateModes(). */
+  private fpOn = false;
+  private fpDirty = false;
   /** The built-in SBI firmware: serves an ecall from S-mode and returns true, or false to trap as usual. */
   sbi: ((hart: Hart) => boolean) | null = null;
   /** x0..x31 and the x0 write sink, as i64. */
@@ -173,6 +203,12 @@ export class Hart {
     this.xi = new Int32Array(buf, base + X_OFF, 66);
     this.csr = new BigInt64Array(buf, base + CSR_OFF, 64);
     this.pcSlot = new BigInt64Array(buf, base + PC_OFF, 1);
+    this.f = new BigInt64Array(buf, base + F_OFF, 32);
+    this.fi = new Int32Array(buf, base + F_OFF, 64);
+    this.xSlot0 = (base + X_OFF) / 8;
+    this.fSlot0 = (base + F_OFF) / 8;
+    // fflags are the low bits of the fcsr slot's low word, where the Fpu ORs its flags.
+    this.fpu = new Fpu(buf, (base + CSR_OFF + 8 * CsrSlot.fcsr) / 4);
     // Explicit lengths: a view of a shared wasm memory's (growable) buffer without one tracks the buffer's length,
     // and every element access then reloads it; measured 2x slower for the whole interpreter.
     const bytes = buf.byteLength;
@@ -208,8 +244,9 @@ export class Hart {
     this.x.fill(0n);
     this.csr.fill(0n);
     this.csr[CsrSlot.priv] = 3n;
-    // misa: MXL = 2 (64-bit), extensions A, C, I, M, S, U.
-    this.csr[CsrSlot.misa] = (2n << 62n) | MISA_A | MISA_C | MISA_I | MISA_M | MISA_S | MISA_U;
+    // misa: MXL = 2 (64-bit), extensions A, C, D, F, I, M, S, U (RV64GC with S and U modes).
+    this.csr[CsrSlot.misa] = (2n << 62n) | MISA_A | MISA_C | MISA_D | MISA_F | MISA_I | MISA_M | MISA_S | MISA_U;
+    this.f.fill(0n);
     // mstatus: SXL = UXL = 2 (read-only, 64-bit), as QEMU reports them.
     this.csr[CsrSlot.mstatus] = MSTATUS_XLEN;
     this.csr[CsrSlot.mhartid] = BigInt(this.hartId);
@@ -265,6 +302,7 @@ export class Hart {
     const u16 = this.u16;
     const i16 = this.i16;
     const i32 = this.i32;
+    const fi = this.fi;
     const pageFlags = this.pageFlags;
     const ramBase = this.ramBase;
     const rb32 = ramBase | 0;
@@ -997,6 +1035,179 @@ export class Hart {
           pc = REL;
           continue;
         }
+
+        // ---- F and D: loads and stores inline (as the integer ones), everything else in fpOp ----
+        case 100: {
+          // flw
+          if (!this.fpOn) {
+            vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
+            pc = REL;
+            continue;
+          }
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 4, 1);
+          if (h >= 0) {
+            fi[d2] = i32[h >>> 2]!;
+            fi[d2 + 1] = -1; // NaN-boxed
+          } else if (!this.fpLoadSlow(d2 >>> 1, rs1, imm, 4, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
+            continue;
+          }
+          if (!this.fpDirty) this.markFpDirty();
+          break;
+        }
+        case 101: {
+          // fsw
+          if (!this.fpOn) {
+            vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
+            pc = REL;
+            continue;
+          }
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast4 && (off & 3) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 4, 2);
+          if (h >= 0 && pageFlags[(h - RAM_OFFSET) >>> 12] === 0) {
+            i32[h >>> 2] = fi[b2]!;
+          } else {
+            const r = this.storeSlow(rs1, imm, 4, fi[b2]!, 0, vbase + pc);
+            if (r !== 0) {
+              if (r === 1) {
+                vbase = this.pcNumber() - REL;
+                pc = REL;
+                continue;
+              }
+              pc = next;
+              exit = Exit.Stop;
+              break loop;
+            }
+          }
+          break;
+        }
+        case 131: {
+          // fld
+          if (!this.fpOn) {
+            vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
+            pc = REL;
+            continue;
+          }
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast8 && (off & 7) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 8, 1);
+          if (h >= 0) {
+            const k = h >>> 2;
+            fi[d2] = i32[k]!;
+            fi[d2 + 1] = i32[k + 1]!;
+          } else if (!this.fpLoadSlow(d2 >>> 1, rs1, imm, 8, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
+            continue;
+          }
+          if (!this.fpDirty) this.markFpDirty();
+          break;
+        }
+        case 132: {
+          // fsd
+          if (!this.fpOn) {
+            vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
+            pc = REL;
+            continue;
+          }
+          let h: number;
+          if (dctx < 0) {
+            const off = (xi[a2]! + imm - rb32) | 0;
+            h = xi[a2 + 1] === 0 && off >>> 0 < fast8 && (off & 7) === 0 ? RAM_OFFSET + off : -1;
+          } else h = this.probe(xi[a2 + 1]! * TWO32 + (xi[a2]! >>> 0) + imm, 8, 2);
+          if (h >= 0 && pageFlags[(h - RAM_OFFSET) >>> 12] === 0) {
+            const k = h >>> 2;
+            i32[k] = fi[b2]!;
+            i32[k + 1] = fi[b2 + 1]!;
+          } else {
+            const r = this.storeSlow(rs1, imm, 8, fi[b2]!, fi[b2 + 1]!, vbase + pc);
+            if (r !== 0) {
+              if (r === 1) {
+                vbase = this.pcNumber() - REL;
+                pc = REL;
+                continue;
+              }
+              pc = next;
+              exit = Exit.Stop;
+              break loop;
+            }
+          }
+          break;
+        }
+        case 102: // fmadd.s
+        case 103: // fmsub.s
+        case 104: // fnmsub.s
+        case 105: // fnmadd.s
+        case 106: // fadd.s
+        case 107: // fsub.s
+        case 108: // fmul.s
+        case 109: // fdiv.s
+        case 110: // fsqrt.s
+        case 111: // fsgnj.s
+        case 112: // fsgnjn.s
+        case 113: // fsgnjx.s
+        case 114: // fmin.s
+        case 115: // fmax.s
+        case 116: // fcvt.s.d
+        case 117: // feq.s
+        case 118: // flt.s
+        case 119: // fle.s
+        case 120: // fclass.s
+        case 121: // fcvt.w.s
+        case 122: // fcvt.wu.s
+        case 123: // fcvt.l.s
+        case 124: // fcvt.lu.s
+        case 125: // fcvt.s.w
+        case 126: // fcvt.s.wu
+        case 127: // fcvt.s.l
+        case 128: // fcvt.s.lu
+        case 129: // fmv.x.w
+        case 130: // fmv.w.x
+        case 133: // fmadd.d
+        case 134: // fmsub.d
+        case 135: // fnmsub.d
+        case 136: // fnmadd.d
+        case 137: // fadd.d
+        case 138: // fsub.d
+        case 139: // fmul.d
+        case 140: // fdiv.d
+        case 141: // fsqrt.d
+        case 142: // fsgnj.d
+        case 143: // fsgnjn.d
+        case 144: // fsgnjx.d
+        case 145: // fmin.d
+        case 146: // fmax.d
+        case 147: // fcvt.d.s
+        case 148: // feq.d
+        case 149: // flt.d
+        case 150: // fle.d
+        case 151: // fclass.d
+        case 152: // fcvt.w.d
+        case 153: // fcvt.wu.d
+        case 154: // fcvt.l.d
+        case 155: // fcvt.lu.d
+        case 156: // fcvt.d.w
+        case 157: // fcvt.d.wu
+        case 158: // fcvt.d.l
+        case 159: // fcvt.d.lu
+        case 160: // fmv.x.d
+        case 161: // fmv.d.x
+          if (!this.fpOp(w & 0xff, d2 >>> 1, rs1, rs2, imm, vbase + pc)) {
+            vbase = this.pcNumber() - REL;
+            pc = REL;
+            continue;
+          }
+          break;
         default:
           vbase = this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(vbase + pc)), vbase + pc) - REL;
           pc = REL;
@@ -1054,6 +1265,217 @@ export class Hart {
         break;
       }
     }
+  }
+
+  // ---- F and D (unprivileged spec ch. 11, 12) ----
+
+  /** FP load that missed the fast path; false when it trapped. A single is NaN-boxed into the 64-bit register. */
+  private fpLoadSlow(rd: number, rs1: number, imm: number, size: number, pc: number): boolean {
+    const v = this.readVirt(this.exactAddr(rs1, imm), size, Access.Load, pc);
+    if (v === null) return false;
+    this.f[rd] = size === 4 ? BigInt.asIntN(64, v | (0xffff_ffffn << 32n)) : BigInt.asIntN(64, v);
+    return true;
+  }
+
+  /**
+   * Every F/D instruction but loads and stores. Illegal when mstatus.FS is Off or the rounding mode (the
+   * instruction's, or frm for dyn) is invalid; false when it trapped. Registers are passed to the Fpu as slot
+   * indices of the shared memory; results and accrued flags are written there, and the FP state becomes Dirty.
+   */
+  private fpOp(op: number, rd: number, rs1: number, rs2: number, imm: number, pc: number): boolean {
+    let rm = imm & 7;
+    if (rm === 7) rm = Number((this.csr[CsrSlot.fcsr]! >> 5n) & 7n);
+    if (!this.fpOn || (rm > 4 && FP_HAS_RM[op] === 1)) {
+      this.setPcNumber(this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc));
+      return false;
+    }
+    const u = this.fpu;
+    const F = this.fSlot0;
+    const X = this.xSlot0;
+    const fd = F + rd;
+    const fa = F + rs1;
+    const fb = F + rs2;
+    const fc = F + (imm >>> 3);
+    const xd = X + rd; // rd 32 is the x0 sink
+    const xa = X + rs1;
+    switch (op) {
+      case 102: // fmadd.s
+        u.fmadd_s(fd, fa, fb, fc, rm);
+        break;
+      case 103: // fmsub.s
+        u.fmsub_s(fd, fa, fb, fc, rm);
+        break;
+      case 104: // fnmsub.s
+        u.fnmsub_s(fd, fa, fb, fc, rm);
+        break;
+      case 105: // fnmadd.s
+        u.fnmadd_s(fd, fa, fb, fc, rm);
+        break;
+      case 106: // fadd.s
+        u.fadd_s(fd, fa, fb, rm);
+        break;
+      case 107: // fsub.s
+        u.fsub_s(fd, fa, fb, rm);
+        break;
+      case 108: // fmul.s
+        u.fmul_s(fd, fa, fb, rm);
+        break;
+      case 109: // fdiv.s
+        u.fdiv_s(fd, fa, fb, rm);
+        break;
+      case 110: // fsqrt.s
+        u.fsqrt_s(fd, fa, rm);
+        break;
+      case 111: // fsgnj.s
+        u.fsgnj_s(fd, fa, fb);
+        break;
+      case 112: // fsgnjn.s
+        u.fsgnjn_s(fd, fa, fb);
+        break;
+      case 113: // fsgnjx.s
+        u.fsgnjx_s(fd, fa, fb);
+        break;
+      case 114: // fmin.s
+        u.fmin_s(fd, fa, fb);
+        break;
+      case 115: // fmax.s
+        u.fmax_s(fd, fa, fb);
+        break;
+      case 116: // fcvt.s.d
+        u.fcvt_s_d(fd, fa, rm);
+        break;
+      case 117: // feq.s
+        u.feq_s(xd, fa, fb);
+        break;
+      case 118: // flt.s
+        u.flt_s(xd, fa, fb);
+        break;
+      case 119: // fle.s
+        u.fle_s(xd, fa, fb);
+        break;
+      case 120: // fclass.s
+        u.fclass_s(xd, fa);
+        return true; // reads FP state only
+      case 121: // fcvt.w.s
+        u.fcvt_w_s(xd, fa, rm);
+        break;
+      case 122: // fcvt.wu.s
+        u.fcvt_wu_s(xd, fa, rm);
+        break;
+      case 123: // fcvt.l.s
+        u.fcvt_l_s(xd, fa, rm);
+        break;
+      case 124: // fcvt.lu.s
+        u.fcvt_lu_s(xd, fa, rm);
+        break;
+      case 125: // fcvt.s.w
+        u.fcvt_s_w(fd, xa, rm);
+        break;
+      case 126: // fcvt.s.wu
+        u.fcvt_s_wu(fd, xa, rm);
+        break;
+      case 127: // fcvt.s.l
+        u.fcvt_s_l(fd, xa, rm);
+        break;
+      case 128: // fcvt.s.lu
+        u.fcvt_s_lu(fd, xa, rm);
+        break;
+      case 129: // fmv.x.w
+        u.fmv_x_w(xd, fa);
+        return true; // reads FP state only
+      case 130: // fmv.w.x
+        u.fmv_w_x(fd, xa);
+        break;
+      case 133: // fmadd.d
+        u.fmadd_d(fd, fa, fb, fc, rm);
+        break;
+      case 134: // fmsub.d
+        u.fmsub_d(fd, fa, fb, fc, rm);
+        break;
+      case 135: // fnmsub.d
+        u.fnmsub_d(fd, fa, fb, fc, rm);
+        break;
+      case 136: // fnmadd.d
+        u.fnmadd_d(fd, fa, fb, fc, rm);
+        break;
+      case 137: // fadd.d
+        u.fadd_d(fd, fa, fb, rm);
+        break;
+      case 138: // fsub.d
+        u.fsub_d(fd, fa, fb, rm);
+        break;
+      case 139: // fmul.d
+        u.fmul_d(fd, fa, fb, rm);
+        break;
+      case 140: // fdiv.d
+        u.fdiv_d(fd, fa, fb, rm);
+        break;
+      case 141: // fsqrt.d
+        u.fsqrt_d(fd, fa, rm);
+        break;
+      case 142: // fsgnj.d
+        u.fsgnj_d(fd, fa, fb);
+        break;
+      case 143: // fsgnjn.d
+        u.fsgnjn_d(fd, fa, fb);
+        break;
+      case 144: // fsgnjx.d
+        u.fsgnjx_d(fd, fa, fb);
+        break;
+      case 145: // fmin.d
+        u.fmin_d(fd, fa, fb);
+        break;
+      case 146: // fmax.d
+        u.fmax_d(fd, fa, fb);
+        break;
+      case 147: // fcvt.d.s
+        u.fcvt_d_s(fd, fa);
+        break;
+      case 148: // feq.d
+        u.feq_d(xd, fa, fb);
+        break;
+      case 149: // flt.d
+        u.flt_d(xd, fa, fb);
+        break;
+      case 150: // fle.d
+        u.fle_d(xd, fa, fb);
+        break;
+      case 151: // fclass.d
+        u.fclass_d(xd, fa);
+        return true; // reads FP state only
+      case 152: // fcvt.w.d
+        u.fcvt_w_d(xd, fa, rm);
+        break;
+      case 153: // fcvt.wu.d
+        u.fcvt_wu_d(xd, fa, rm);
+        break;
+      case 154: // fcvt.l.d
+        u.fcvt_l_d(xd, fa, rm);
+        break;
+      case 155: // fcvt.lu.d
+        u.fcvt_lu_d(xd, fa, rm);
+        break;
+      case 156: // fcvt.d.w
+        u.fcvt_d_w(fd, xa);
+        break;
+      case 157: // fcvt.d.wu
+        u.fcvt_d_wu(fd, xa);
+        break;
+      case 158: // fcvt.d.l
+        u.fcvt_d_l(fd, xa, rm);
+        break;
+      case 159: // fcvt.d.lu
+        u.fcvt_d_lu(fd, xa, rm);
+        break;
+      case 160: // fmv.x.d
+        u.fmv_x_d(xd, fa);
+        return true; // reads FP state only
+      case 161: // fmv.d.x
+        u.fmv_d_x(fd, xa);
+        break;
+    }
+    if (!this.fpDirty) this.markFpDirty();
+    return true;
   }
 
   // ---- pc in the run loop: the signed virtual address as a number, or FAR_PC with the exact value in farPc ----
@@ -1128,7 +1550,8 @@ export class Hart {
       hi = this.u16[(RAM_OFFSET + off2) >>> 1]!;
     }
     const d = decode(lo, hi);
-    const rdSlot = d.rd === 0 ? X_SINK : d.rd;
+    // Writes to x0 go to the sink slot; f0 is a real register, so FP destinations keep their number.
+    const rdSlot = d.rd === 0 && (d.op === 0 || !FP_DEST_FORMATS.has(opSpec(d.op).fmt)) ? X_SINK : d.rd;
     const packed = d.op | (rdSlot << 9) | (d.rs1 << 16) | (d.rs2 << 22) | (d.len << 27);
     cache[s] = packed;
     cache[s + 1] = d.op === 0 ? d.bits : d.imm;
@@ -1559,6 +1982,14 @@ export class Hart {
     this.sum = sum;
     this.dctx = dpriv === 3 && mFree ? -1 : tlbContext(dpriv, sum);
     this.fctx = priv === 3 && mFree ? -1 : tlbContext(priv, false);
+    this.fpOn = (st & MSTATUS_FS) !== 0n;
+    this.fpDirty = (st & MSTATUS_FS) === MSTATUS_FS;
+  }
+
+  /** Mark the FP state Dirty (mstatus.FS = 3, which also sets SD when read) for lazy context switching. */
+  private markFpDirty(): void {
+    this.csr[CsrSlot.mstatus] = this.csr[CsrSlot.mstatus]! | MSTATUS_FS;
+    this.fpDirty = true;
   }
 
   /** sfence.vma rs1, rs2 (privileged spec §4.2.1). */

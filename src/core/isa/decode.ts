@@ -90,6 +90,17 @@ export function immOf(op: number, insn: number): number {
     case "AMO":
     case "LR":
       return (insn >>> 25) & 3; // aq<<1 | rl
+    case "FLOAD":
+      return immI(insn);
+    case "FSTORE":
+      return immS(insn);
+    case "FR_RM":
+    case "FR4":
+    case "FR1_RM":
+    case "FCVT_XF":
+    case "FCVT_FX":
+      // rounding mode (funct3) and rs3: rm | rs3 << 3
+      return ((insn >>> 12) & 7) | (((insn >>> 27) & 31) << 3);
     default:
       return 0;
   }
@@ -142,7 +153,7 @@ export function compressedSpec(h: number): CompressedSpec | undefined {
 /**
  * Expand an RVC halfword into the 32-bit instruction it stands for, or return 0 when the encoding is illegal or
  * reserved on RV64 (the all-zero halfword, c.addi4spn with zero immediate, c.addi16sp/c.lui with zero immediate,
- * c.lwsp/c.ldsp with rd=0, c.jr with rs1=0, c.ld/c.sd/c.fld forms of F/D we do not have yet). HINT encodings
+ * c.lwsp/c.ldsp with rd=0, c.jr with rs1=0). HINT encodings
  * expand to their no-op base forms, as QEMU 7.2 executes them.
  */
 export function expandCompressed(h: number): number {
@@ -162,11 +173,11 @@ export function expandCompressed(h: number): number {
     case "CL_W":
       return encI(0x03, 2, rdp, rs1p, (bits(h, 12, 10) << 3) | (bit(h, 6) << 2) | (bit(h, 5) << 6));
     case "CL_D":
-      return encI(0x03, 3, rdp, rs1p, (bits(h, 12, 10) << 3) | (bits(h, 6, 5) << 6));
+      return encI(s.expands === "fld" ? 0x07 : 0x03, 3, rdp, rs1p, (bits(h, 12, 10) << 3) | (bits(h, 6, 5) << 6));
     case "CS_W":
       return encS(0x23, 2, rs1p, rdp, (bits(h, 12, 10) << 3) | (bit(h, 6) << 2) | (bit(h, 5) << 6));
     case "CS_D":
-      return encS(0x23, 3, rs1p, rdp, (bits(h, 12, 10) << 3) | (bits(h, 6, 5) << 6));
+      return encS(s.expands === "fsd" ? 0x27 : 0x23, 3, rs1p, rdp, (bits(h, 12, 10) << 3) | (bits(h, 6, 5) << 6));
     case "CI_NOP":
       return encI(0x13, 0, 0, 0, imm6);
     case "CI_ADDI":
@@ -238,9 +249,12 @@ export function expandCompressed(h: number): number {
     case "CI_LWSP":
       if (rd === 0) return 0;
       return encI(0x03, 2, rd, 2, (bit(h, 12) << 5) | (bits(h, 6, 4) << 2) | (bits(h, 3, 2) << 6));
-    case "CI_LDSP":
+    case "CI_LDSP": {
+      const imm = (bit(h, 12) << 5) | (bits(h, 6, 5) << 3) | (bits(h, 4, 2) << 6);
+      if (s.expands === "fld") return encI(0x07, 3, rd, 2, imm); // c.fldsp: f0 is a valid destination
       if (rd === 0) return 0;
-      return encI(0x03, 3, rd, 2, (bit(h, 12) << 5) | (bits(h, 6, 5) << 3) | (bits(h, 4, 2) << 6));
+      return encI(0x03, 3, rd, 2, imm);
+    }
     case "CR_JR":
       if (rd === 0) return 0;
       return encI(0x67, 0, 0, rd, 0);
@@ -255,7 +269,7 @@ export function expandCompressed(h: number): number {
     case "CSS_SWSP":
       return encS(0x23, 2, 2, rs2, (bits(h, 12, 9) << 2) | (bits(h, 8, 7) << 6));
     case "CSS_SDSP":
-      return encS(0x23, 3, 2, rs2, (bits(h, 12, 10) << 3) | (bits(h, 9, 7) << 6));
+      return encS(s.expands === "fsd" ? 0x27 : 0x23, 3, 2, rs2, (bits(h, 12, 10) << 3) | (bits(h, 9, 7) << 6));
   }
 }
 

@@ -130,6 +130,19 @@ const FMT_ARGS: Readonly<Record<Format, string>> = {
   LR: "d,0(s)",
   FENCE: "P,Q",
   NONE: "",
+  // F and D in objdump's letters (D frd, S frs1, T frs2, R frs3, m rounding mode): printing them is not done yet.
+  FLOAD: "D,o(s)",
+  FSTORE: "T,q(s)",
+  FR_RM: "D,S,T,m",
+  FR: "D,S,T",
+  FR4: "D,S,T,R,m",
+  FR1_RM: "D,S,m",
+  FCMP: "d,S,T",
+  FCLASS: "d,S",
+  FCVT_XF: "d,S,m",
+  FCVT_FX: "D,s,m",
+  FMV_XF: "d,S",
+  FMV_FX: "D,s",
 };
 
 /** FENCE predecessor/successor sets (riscv_pred_succ); objdump prints "unknown" for the empty set. */

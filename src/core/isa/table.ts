@@ -27,7 +27,20 @@ export type Format =
   | "AMO"
   | "LR"
   | "FENCE"
-  | "NONE";
+  | "NONE"
+  // F and D (unprivileged ch. 11–12): `f` marks floating-point registers, rm the rounding-mode field (funct3)
+  | "FLOAD" // frd, imm12(rs1)
+  | "FSTORE" // frs2, imm12(rs1)
+  | "FR_RM" // frd, frs1, frs2, rm
+  | "FR" // frd, frs1, frs2 (funct3 selects the operation)
+  | "FR4" // frd, frs1, frs2, frs3, rm
+  | "FR1_RM" // frd, frs1, rm (fsqrt, fcvt between formats)
+  | "FCMP" // rd, frs1, frs2
+  | "FCLASS" // rd, frs1
+  | "FCVT_XF" // rd, frs1, rm (float to integer)
+  | "FCVT_FX" // frd, rs1, rm (integer to float)
+  | "FMV_XF" // rd, frs1 (bit move float to integer)
+  | "FMV_FX"; // frd, rs1 (bit move integer to float)
 
 /**
  * Formats of 16-bit (RVC) instructions. Each names the immediate layout of its encoding; unprivileged spec §16.2–16.8,
@@ -36,9 +49,9 @@ export type Format =
 export type CFormat =
   | "CIW_ADDI4SPN" // rd', nzuimm[5:4|9:6|2|3]
   | "CL_W" // rd', uimm[5:3|2|6](rs1')
-  | "CL_D" // rd', uimm[5:3|7:6](rs1')
+  | "CL_D" // rd', uimm[5:3|7:6](rs1') (also c.fld with frd')
   | "CS_W" // rs2', uimm[5:3|2|6](rs1')
-  | "CS_D" // rs2', uimm[5:3|7:6](rs1')
+  | "CS_D" // rs2', uimm[5:3|7:6](rs1') (also c.fsd with frs2')
   | "CI_NOP" // no operands, imm must be... (c.nop)
   | "CI_ADDI" // rd, nzimm[5|4:0]
   | "CI_ADDIW" // rd, imm[5|4:0]
@@ -52,17 +65,31 @@ export type CFormat =
   | "CB_BRANCH" // rs1', offset[8|4:3|7:6|2:1|5]
   | "CI_SLLI" // rd, shamt[5|4:0]
   | "CI_LWSP" // rd, uimm[5|4:2|7:6](sp)
-  | "CI_LDSP" // rd, uimm[5|4:3|8:6](sp)
+  | "CI_LDSP" // rd, uimm[5|4:3|8:6](sp) (also c.fldsp with frd)
   | "CR_JR" // rs1
   | "CR_MV" // rd, rs2
   | "CR_EBREAK"
   | "CR_JALR" // rs1
   | "CR_ADD" // rd, rs2
   | "CSS_SWSP" // rs2, uimm[5:2|7:6](sp)
-  | "CSS_SDSP"; // rs2, uimm[5:3|8:6](sp)
+  | "CSS_SDSP"; // rs2, uimm[5:3|8:6](sp) (also c.fsdsp with frs2)
 
 /** Extensions, named as in the ISA string; "I64"/"M64"/"A64" are the RV64-only parts. */
-export type Extension = "I" | "I64" | "M" | "M64" | "A" | "A64" | "C" | "Zicsr" | "Zifencei" | "Priv" | "F" | "D";
+export type Extension =
+  | "I"
+  | "I64"
+  | "M"
+  | "M64"
+  | "A"
+  | "A64"
+  | "C"
+  | "Zicsr"
+  | "Zifencei"
+  | "Priv"
+  | "F"
+  | "F64"
+  | "D"
+  | "D64";
 
 export interface InsnSpec {
   readonly name: string;
@@ -205,6 +232,70 @@ export const INSNS: readonly InsnSpec[] = [
   { name: "sret", mask: FULL, match: 0x10200073, fmt: "NONE", ext: "Priv" },
   { name: "wfi", mask: FULL, match: 0x10500073, fmt: "NONE", ext: "Priv" },
   { name: "sfence.vma", mask: 0xfe007fff, match: 0x12000073, fmt: "R", ext: "Priv" },
+
+  // F and D (unprivileged ch. 11, 12): single then double precision
+  { name: "flw", mask: 0x0000707f, match: 0x00002007, fmt: "FLOAD", ext: "F" },
+  { name: "fsw", mask: 0x0000707f, match: 0x00002027, fmt: "FSTORE", ext: "F" },
+  { name: "fmadd.s", mask: 0x0600007f, match: 0x00000043, fmt: "FR4", ext: "F" },
+  { name: "fmsub.s", mask: 0x0600007f, match: 0x00000047, fmt: "FR4", ext: "F" },
+  { name: "fnmsub.s", mask: 0x0600007f, match: 0x0000004b, fmt: "FR4", ext: "F" },
+  { name: "fnmadd.s", mask: 0x0600007f, match: 0x0000004f, fmt: "FR4", ext: "F" },
+  { name: "fadd.s", mask: 0xfe00007f, match: 0x00000053, fmt: "FR_RM", ext: "F" },
+  { name: "fsub.s", mask: 0xfe00007f, match: 0x08000053, fmt: "FR_RM", ext: "F" },
+  { name: "fmul.s", mask: 0xfe00007f, match: 0x10000053, fmt: "FR_RM", ext: "F" },
+  { name: "fdiv.s", mask: 0xfe00007f, match: 0x18000053, fmt: "FR_RM", ext: "F" },
+  { name: "fsqrt.s", mask: 0xfff0007f, match: 0x58000053, fmt: "FR1_RM", ext: "F" },
+  { name: "fsgnj.s", mask: 0xfe00707f, match: 0x20000053, fmt: "FR", ext: "F" },
+  { name: "fsgnjn.s", mask: 0xfe00707f, match: 0x20001053, fmt: "FR", ext: "F" },
+  { name: "fsgnjx.s", mask: 0xfe00707f, match: 0x20002053, fmt: "FR", ext: "F" },
+  { name: "fmin.s", mask: 0xfe00707f, match: 0x28000053, fmt: "FR", ext: "F" },
+  { name: "fmax.s", mask: 0xfe00707f, match: 0x28001053, fmt: "FR", ext: "F" },
+  { name: "fcvt.s.d", mask: 0xfff0007f, match: 0x40100053, fmt: "FR1_RM", ext: "D" },
+  { name: "feq.s", mask: 0xfe00707f, match: 0xa0002053, fmt: "FCMP", ext: "F" },
+  { name: "flt.s", mask: 0xfe00707f, match: 0xa0001053, fmt: "FCMP", ext: "F" },
+  { name: "fle.s", mask: 0xfe00707f, match: 0xa0000053, fmt: "FCMP", ext: "F" },
+  { name: "fclass.s", mask: 0xfff0707f, match: 0xe0001053, fmt: "FCLASS", ext: "F" },
+  { name: "fcvt.w.s", mask: 0xfff0007f, match: 0xc0000053, fmt: "FCVT_XF", ext: "F" },
+  { name: "fcvt.wu.s", mask: 0xfff0007f, match: 0xc0100053, fmt: "FCVT_XF", ext: "F" },
+  { name: "fcvt.l.s", mask: 0xfff0007f, match: 0xc0200053, fmt: "FCVT_XF", ext: "F64" },
+  { name: "fcvt.lu.s", mask: 0xfff0007f, match: 0xc0300053, fmt: "FCVT_XF", ext: "F64" },
+  { name: "fcvt.s.w", mask: 0xfff0007f, match: 0xd0000053, fmt: "FCVT_FX", ext: "F" },
+  { name: "fcvt.s.wu", mask: 0xfff0007f, match: 0xd0100053, fmt: "FCVT_FX", ext: "F" },
+  { name: "fcvt.s.l", mask: 0xfff0007f, match: 0xd0200053, fmt: "FCVT_FX", ext: "F64" },
+  { name: "fcvt.s.lu", mask: 0xfff0007f, match: 0xd0300053, fmt: "FCVT_FX", ext: "F64" },
+  { name: "fmv.x.w", mask: 0xfff0707f, match: 0xe0000053, fmt: "FMV_XF", ext: "F" },
+  { name: "fmv.w.x", mask: 0xfff0707f, match: 0xf0000053, fmt: "FMV_FX", ext: "F" },
+  { name: "fld", mask: 0x0000707f, match: 0x00003007, fmt: "FLOAD", ext: "D" },
+  { name: "fsd", mask: 0x0000707f, match: 0x00003027, fmt: "FSTORE", ext: "D" },
+  { name: "fmadd.d", mask: 0x0600007f, match: 0x02000043, fmt: "FR4", ext: "D" },
+  { name: "fmsub.d", mask: 0x0600007f, match: 0x02000047, fmt: "FR4", ext: "D" },
+  { name: "fnmsub.d", mask: 0x0600007f, match: 0x0200004b, fmt: "FR4", ext: "D" },
+  { name: "fnmadd.d", mask: 0x0600007f, match: 0x0200004f, fmt: "FR4", ext: "D" },
+  { name: "fadd.d", mask: 0xfe00007f, match: 0x02000053, fmt: "FR_RM", ext: "D" },
+  { name: "fsub.d", mask: 0xfe00007f, match: 0x0a000053, fmt: "FR_RM", ext: "D" },
+  { name: "fmul.d", mask: 0xfe00007f, match: 0x12000053, fmt: "FR_RM", ext: "D" },
+  { name: "fdiv.d", mask: 0xfe00007f, match: 0x1a000053, fmt: "FR_RM", ext: "D" },
+  { name: "fsqrt.d", mask: 0xfff0007f, match: 0x5a000053, fmt: "FR1_RM", ext: "D" },
+  { name: "fsgnj.d", mask: 0xfe00707f, match: 0x22000053, fmt: "FR", ext: "D" },
+  { name: "fsgnjn.d", mask: 0xfe00707f, match: 0x22001053, fmt: "FR", ext: "D" },
+  { name: "fsgnjx.d", mask: 0xfe00707f, match: 0x22002053, fmt: "FR", ext: "D" },
+  { name: "fmin.d", mask: 0xfe00707f, match: 0x2a000053, fmt: "FR", ext: "D" },
+  { name: "fmax.d", mask: 0xfe00707f, match: 0x2a001053, fmt: "FR", ext: "D" },
+  { name: "fcvt.d.s", mask: 0xfff0007f, match: 0x42000053, fmt: "FR1_RM", ext: "D" },
+  { name: "feq.d", mask: 0xfe00707f, match: 0xa2002053, fmt: "FCMP", ext: "D" },
+  { name: "flt.d", mask: 0xfe00707f, match: 0xa2001053, fmt: "FCMP", ext: "D" },
+  { name: "fle.d", mask: 0xfe00707f, match: 0xa2000053, fmt: "FCMP", ext: "D" },
+  { name: "fclass.d", mask: 0xfff0707f, match: 0xe2001053, fmt: "FCLASS", ext: "D" },
+  { name: "fcvt.w.d", mask: 0xfff0007f, match: 0xc2000053, fmt: "FCVT_XF", ext: "D" },
+  { name: "fcvt.wu.d", mask: 0xfff0007f, match: 0xc2100053, fmt: "FCVT_XF", ext: "D" },
+  { name: "fcvt.l.d", mask: 0xfff0007f, match: 0xc2200053, fmt: "FCVT_XF", ext: "D64" },
+  { name: "fcvt.lu.d", mask: 0xfff0007f, match: 0xc2300053, fmt: "FCVT_XF", ext: "D64" },
+  { name: "fcvt.d.w", mask: 0xfff0007f, match: 0xd2000053, fmt: "FCVT_FX", ext: "D" },
+  { name: "fcvt.d.wu", mask: 0xfff0007f, match: 0xd2100053, fmt: "FCVT_FX", ext: "D" },
+  { name: "fcvt.d.l", mask: 0xfff0007f, match: 0xd2200053, fmt: "FCVT_FX", ext: "D64" },
+  { name: "fcvt.d.lu", mask: 0xfff0007f, match: 0xd2300053, fmt: "FCVT_FX", ext: "D64" },
+  { name: "fmv.x.d", mask: 0xfff0707f, match: 0xe2000053, fmt: "FMV_XF", ext: "D64" },
+  { name: "fmv.d.x", mask: 0xfff0707f, match: 0xf2000053, fmt: "FMV_FX", ext: "D64" },
 ];
 
 // Compressed masks: opcode (bits 1:0) + funct3 (15:13), plus the extra fields some instructions fix.
@@ -216,12 +307,14 @@ const CR_M = 0xf003; // funct4
 const CR_RS2 = 0xf07f; // funct4 + rs2 = 0
 const CR_FULL = 0xffff;
 
-/** Every RV64C instruction (unprivileged spec ch. 16, table 16.5–16.7, RV64 column). */
+/** Every RV64C instruction, RVD forms included (unprivileged spec ch. 16, tables 16.5–16.7, RV64 column). */
 export const CINSNS: readonly CompressedSpec[] = [
   // Quadrant 0
   { name: "c.addi4spn", mask: CQ, match: 0x0000, fmt: "CIW_ADDI4SPN", ext: "C", expands: "addi" },
+  { name: "c.fld", mask: CQ, match: 0x2000, fmt: "CL_D", ext: "C", expands: "fld" },
   { name: "c.lw", mask: CQ, match: 0x4000, fmt: "CL_W", ext: "C", expands: "lw" },
   { name: "c.ld", mask: CQ, match: 0x6000, fmt: "CL_D", ext: "C", expands: "ld" },
+  { name: "c.fsd", mask: CQ, match: 0xa000, fmt: "CS_D", ext: "C", expands: "fsd" },
   { name: "c.sw", mask: CQ, match: 0xc000, fmt: "CS_W", ext: "C", expands: "sw" },
   { name: "c.sd", mask: CQ, match: 0xe000, fmt: "CS_D", ext: "C", expands: "sd" },
   // Quadrant 1
@@ -245,6 +338,7 @@ export const CINSNS: readonly CompressedSpec[] = [
   { name: "c.bnez", mask: CQ, match: 0xe001, fmt: "CB_BRANCH", ext: "C", expands: "bne" },
   // Quadrant 2
   { name: "c.slli", mask: CQ, match: 0x0002, fmt: "CI_SLLI", ext: "C", expands: "slli" },
+  { name: "c.fldsp", mask: CQ, match: 0x2002, fmt: "CI_LDSP", ext: "C", expands: "fld" },
   { name: "c.lwsp", mask: CQ, match: 0x4002, fmt: "CI_LWSP", ext: "C", expands: "lw" },
   { name: "c.ldsp", mask: CQ, match: 0x6002, fmt: "CI_LDSP", ext: "C", expands: "ld" },
   { name: "c.ebreak", mask: CR_FULL, match: 0x9002, fmt: "CR_EBREAK", ext: "C", expands: "ebreak" },
@@ -252,6 +346,7 @@ export const CINSNS: readonly CompressedSpec[] = [
   { name: "c.jalr", mask: CR_RS2, match: 0x9002, fmt: "CR_JALR", ext: "C", expands: "jalr" },
   { name: "c.mv", mask: CR_M, match: 0x8002, fmt: "CR_MV", ext: "C", expands: "add" },
   { name: "c.add", mask: CR_M, match: 0x9002, fmt: "CR_ADD", ext: "C", expands: "add" },
+  { name: "c.fsdsp", mask: CQ, match: 0xa002, fmt: "CSS_SDSP", ext: "C", expands: "fsd" },
   { name: "c.swsp", mask: CQ, match: 0xc002, fmt: "CSS_SWSP", ext: "C", expands: "sw" },
   { name: "c.sdsp", mask: CQ, match: 0xe002, fmt: "CSS_SDSP", ext: "C", expands: "sd" },
 ];
