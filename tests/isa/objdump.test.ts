@@ -19,7 +19,7 @@ const GCC = "riscv64-linux-gnu-gcc";
 const OBJDUMP = "riscv64-linux-gnu-objdump";
 const OBJCOPY = "riscv64-linux-gnu-objcopy";
 const READELF = "riscv64-linux-gnu-readelf";
-const FLAGS = ["-O2", "-march=rv64imac_zicsr_zifencei", "-mabi=lp64", "-c"];
+const FLAGS = ["-O2", "-march=rv64gc", "-mabi=lp64d", "-c"];
 
 const dir = mkdtempSync(join(tmpdir(), "popek-objdump-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -87,7 +87,10 @@ test("CSR instructions use objdump's aliases and names", () => {
     [0xc0002073, "rdcycle\tzero"],
     [0xc0103573, "csrrc\ta0,time,zero"],
     [0xc8002573, "csrr\ta0,cycleh"],
-    [0x00102573, "csrr\ta0,fflags"],
+    [0x00102573, "frflags\ta0"], // the F aliases come first
+    [0x00359073, "fscsr\ta1"],
+    [0x0021d573, "fsrmi\ta0,3"],
+    [0x0035a573, "csrrs\ta0,fcsr,a1"],
     [0x7c002573, "csrr\ta0,0x7c0"],
     [0xc0001073, "unimp"],
   ];
@@ -108,6 +111,33 @@ test("CSR names follow the privileged spec version", () => {
   assert.equal(dis(0x00059573, 0n, { privSpec: "1.12" }), "csrrw\ta0,0x0,a1");
   // Every CSR popek implements prints under the name popek gives it (csr.ts follows privileged spec 1.12).
   for (const [name, num] of Object.entries(CSR)) assert.equal(csrText(num, "1.12"), name);
+});
+
+test("F and D: register names, static rounding modes only, fmv/fneg/fabs", () => {
+  const cases: [number, string][] = [
+    [0x02c5f553, "fadd.d\tfa0,fa1,fa2"], // dynamic rounding mode: not printed
+    [0x02c59553, "fadd.d\tfa0,fa1,fa2,rtz"],
+    [0x00208053, "fadd.s\tft0,ft1,ft2,rne"],
+    [0x02c5d553, "fadd.d\tfa0,fa1,fa2,unknown"], // reserved rounding mode 5
+    [0x6ac5f543, "fmadd.d\tfa0,fa1,fa2,fa3"],
+    [0x68c5b543, "fmadd.s\tfa0,fa1,fa2,fa3,rup"],
+    [0x5a05a553, "fsqrt.d\tfa0,fa1,rdn"],
+    [0x22b58553, "fmv.d\tfa0,fa1"],
+    [0x22b59553, "fneg.d\tfa0,fa1"],
+    [0x20b5a553, "fabs.s\tfa0,fa1"],
+    [0x22c58553, "fsgnj.d\tfa0,fa1,fa2"],
+    [0xc2051553, "fcvt.w.d\ta0,fa0,rtz"],
+    [0xd2050553, "fcvt.d.w\tfa0,a0"],
+    [0x42058553, "fcvt.d.s\tfa0,fa1"],
+    [0xd0054553, "fcvt.s.w\tfa0,a0,rmm"],
+    [0xe2050553, "fmv.x.d\ta0,fa0"],
+    [0xf0050553, "fmv.w.x\tfa0,a0"],
+    [0xe2051553, "fclass.d\ta0,fa0"],
+    [0xa0b51553, "flt.s\ta0,fa0,fa1"],
+    [0xfea13c27, "fsd\tfa0,-8(sp)"],
+    [0x7ff52fa7, "fsw\tft11,2047(a0)"],
+  ];
+  for (const [bits, text] of cases) assert.equal(dis(bits), text, bits.toString(16));
 });
 
 test("compressed instructions print as objdump prints them, HINTs included", () => {
@@ -152,7 +182,11 @@ test("compressed instructions print as objdump prints them, HINTs included", () 
     [0x2001, ".2byte\t0x2001"], // c.addiw zero
     [0x8002, ".2byte\t0x8002"], // c.jr zero
     [0x4002, ".2byte\t0x4002"], // c.lwsp zero
-    [0x2000, ".2byte\t0x2000"], // c.fld: no D here
+    [0x2000, "fld\tfs0,0(s0)"], // c.fld
+    [0x2588, "fld\tfa0,8(a1)"],
+    [0xab80, "fsd\tfs0,16(a5)"],
+    [0x2022, "fld\tft0,8(sp)"], // c.fldsp: f0 is a valid destination
+    [0xbffe, "fsd\tft11,504(sp)"],
   ];
   for (const [bits, text] of cases) assert.equal(dis(bits), text, bits.toString(16));
 });
@@ -162,7 +196,7 @@ test("words objdump does not know, and those it knows that popek does not execut
   assert.equal(dis(0x0010100f), ".4byte\t0x10100f"); // fence.i with imm ≠ 0: popek executes it, objdump has no entry
   assert.equal(dis(0x1330000f), ".4byte\t0x1330000f"); // fence with fm = 1
   assert.equal(dis(0x833000af), ".4byte\t0x833000af"); // fence.tso with rd ≠ 0
-  assert.equal(dis(0x00002007), ".4byte\t0x2007"); // flw
+  assert.equal(dis(0x42059553), ".4byte\t0x42059553"); // fcvt.d.s with rm ≠ 0: popek executes it, objdump no
   assert.equal(dis(0x00200073), "uret");
   assert.equal(dis(0x20200073), "hret");
   assert.equal(dis(0x7b200073), "dret");

@@ -1,9 +1,10 @@
 /**
  * Disassembler: exactly the text GNU objdump 2.40 (`objdump -d`, default options) prints for an RV64IMAC + Zicsr +
- * Zifencei + privileged instruction. Operands come from the table's `fmt`; an alias layer, in the order of binutils'
- * opcodes/riscv-opc.c (where the first matching entry wins), picks the pseudo-instruction objdump prints instead.
- * Checked line by line against objdump by tests/isa/objdump.test.ts. Leaves out F/D (not in the table yet) and
- * encodings longer than 32 bits, which objdump would read as one 6- or 8-byte unknown and popek as 4-byte words.
+ * Zifencei + F + D + privileged instruction, as objdump prints it for an rv64gc object. Operands come from the table's
+ * `fmt`; an alias layer, in the order of binutils' opcodes/riscv-opc.c (where the first matching entry wins), picks
+ * the pseudo-instruction objdump prints instead. Checked line by line against objdump by tests/isa/objdump.test.ts.
+ * Leaves out encodings longer than 32 bits, which objdump would read as one 6- or 8-byte unknown and popek as 4-byte
+ * words.
  */
 import { compressedSpec, type Decoded, immB, immI, immJ, immS, immU, opSpec, rdOf, rs1Of, rs2Of } from "./decode.ts";
 import { type Format, INSNS } from "./table.ts";
@@ -46,6 +47,16 @@ export const ABI_NAMES: readonly string[] = [
   "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
   "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
 ];
+
+/** ABI names of the floating-point registers (riscv_fpr_names_abi). */
+// biome-ignore format: two rows of sixteen registers
+export const FPR_ABI_NAMES: readonly string[] = [
+  "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1", "fa2", "fa3", "fa4", "fa5",
+  "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9", "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+];
+
+/** Rounding-mode operand names (riscv_rm); 5 and 6 are reserved and print as "unknown". */
+const RM_NAMES = ["rne", "rtz", "rdn", "rup", "rmm", "unknown", "unknown", "dyn"];
 
 // ---- CSR names (binutils include/opcode/riscv-opc.h DECLARE_CSR, as objdump 2.40 resolves them) ----
 
@@ -110,7 +121,10 @@ export function csrText(csr: number, privSpec: "1.11" | "1.12" = "1.11"): string
 // Operands are written in objdump's own letters (riscv-dis.c print_insn_args), so each alias below reads like the
 // riscv-opc.c entry it mirrors: d rd, s rs1, t rs2, j I-immediate, o load offset, q store offset, p branch target,
 // a jump target, u U-immediate >> 12 in hex, > 6-bit shamt, < 5-bit shamt, E CSR, Z rs1 as uimm5, P/Q fence
-// predecessor/successor, 0 an implicit zero offset (printed only when last). Other characters print as themselves.
+// predecessor/successor, 0 an implicit zero offset (printed only when last), D/S/T/R frd/frs1/frs2/frs3, m the
+// rounding mode (a trailing ",m" is dropped for the dynamic mode: riscv-opc.c lists each such instruction first
+// without the operand, with MASK_RM, so objdump prints rm only when it is static). Other characters print as
+// themselves.
 
 /** The operands each format prints when no alias applies. */
 const FMT_ARGS: Readonly<Record<Format, string>> = {
@@ -130,7 +144,6 @@ const FMT_ARGS: Readonly<Record<Format, string>> = {
   LR: "d,0(s)",
   FENCE: "P,Q",
   NONE: "",
-  // F and D in objdump's letters (D frd, S frs1, T frs2, R frs3, m rounding mode): printing them is not done yet.
   FLOAD: "D,o(s)",
   FSTORE: "T,q(s)",
   FR_RM: "D,S,T,m",
@@ -163,6 +176,8 @@ interface Alias {
   readonly match: number;
   readonly name: string | null;
   readonly args: string;
+  /** A further condition mask/match cannot state (riscv-opc.c's match_rs1_eq_rs2). */
+  readonly when: ((w: number) => boolean) | undefined;
 }
 
 const FULL = 0xffffffff;
@@ -172,7 +187,19 @@ const RS20 = 0x01f00000; // rs2 = 0
 const IMM0 = 0xfff00000; // imm12 = 0
 const ANY = 0; // with match 0: always
 
-const a = (mask: number, match: number, name: string | null, args = ""): Alias => ({ mask, match, name, args });
+const RM = 0x00007000; // rounding mode = 0
+const a = (mask: number, match: number, name: string | null, args = ""): Alias => ({
+  mask,
+  match,
+  name,
+  args,
+  when: undefined,
+});
+const rs1EqRs2 = (w: number): boolean => rs1Of(w) === rs2Of(w);
+/** fsgnj with rs1 = rs2: fmv/fneg/fabs. */
+const sameSource = (name: string): Alias => ({ mask: ANY, match: 0, name, args: "D,S", when: rs1EqRs2 });
+/** Conversions that cannot round: riscv-opc.c gives them no rm operand and requires rm = 0. */
+const exact = (name: string, args: string): Alias[] => [a(RM, 0, name, args), a(ANY, 0, null)];
 
 /**
  * Aliases by base instruction, each list in riscv-opc.c order. Only entries that can win are listed: an entry is
@@ -216,8 +243,21 @@ const ALIASES: Readonly<Record<string, readonly Alias[]>> = {
   "fence.tso": [a(FULL, 0x8330000f, "fence.tso"), a(ANY, 0, null)],
   "fence.i": [a(FULL, 0x0000100f, "fence.i"), a(ANY, 0, null)],
   // `unimp` is csrrw zero, cycle, zero (a write to a read-only CSR, so guaranteed to trap).
-  csrrw: [a(FULL, 0xc0001073, "unimp"), a(RD0, 0, "csrw", "E,s")],
+  // The F-extension CSR aliases come before the generic csr* ones in riscv-opc.c.
+  csrrw: [
+    a(FULL, 0xc0001073, "unimp"),
+    a(IMM0 | RD0, 0x00300000, "fscsr", "s"),
+    a(IMM0, 0x00300000, "fscsr", "d,s"),
+    a(IMM0 | RD0, 0x00200000, "fsrm", "s"),
+    a(IMM0, 0x00200000, "fsrm", "d,s"),
+    a(IMM0 | RD0, 0x00100000, "fsflags", "s"),
+    a(IMM0, 0x00100000, "fsflags", "d,s"),
+    a(RD0, 0, "csrw", "E,s"),
+  ],
   csrrs: [
+    a(IMM0 | RS10, 0x00300000, "frcsr", "d"),
+    a(IMM0 | RS10, 0x00200000, "frrm", "d"),
+    a(IMM0 | RS10, 0x00100000, "frflags", "d"),
     a(IMM0 | RS10, 0xc0000000, "rdcycle", "d"),
     a(IMM0 | RS10, 0xc0200000, "rdinstret", "d"),
     a(IMM0 | RS10, 0xc0100000, "rdtime", "d"),
@@ -225,11 +265,25 @@ const ALIASES: Readonly<Record<string, readonly Alias[]>> = {
     a(RD0, 0, "csrs", "E,s"),
   ],
   csrrc: [a(RD0, 0, "csrc", "E,s")],
-  csrrwi: [a(RD0, 0, "csrw", "E,Z"), a(ANY, 0, "csrrw", "d,E,Z")],
+  csrrwi: [
+    a(IMM0, 0x00200000, "fsrmi", "d,Z"),
+    a(IMM0, 0x00100000, "fsflagsi", "d,Z"),
+    a(RD0, 0, "csrw", "E,Z"),
+    a(ANY, 0, "csrrw", "d,E,Z"),
+  ],
   csrrsi: [a(RD0, 0, "csrs", "E,Z"), a(ANY, 0, "csrrs", "d,E,Z")],
   csrrci: [a(RD0, 0, "csrc", "E,Z"), a(ANY, 0, "csrrc", "d,E,Z")],
   // The table gives sfence.vma format R for its fields; it has no rd operand to print.
   "sfence.vma": [a(FULL, 0x12000073, "sfence.vma"), a(RS20, 0, "sfence.vma", "s"), a(ANY, 0, "sfence.vma", "s,t")],
+  "fsgnj.s": [sameSource("fmv.s")],
+  "fsgnjn.s": [sameSource("fneg.s")],
+  "fsgnjx.s": [sameSource("fabs.s")],
+  "fsgnj.d": [sameSource("fmv.d")],
+  "fsgnjn.d": [sameSource("fneg.d")],
+  "fsgnjx.d": [sameSource("fabs.d")],
+  "fcvt.d.s": exact("fcvt.d.s", "D,S"),
+  "fcvt.d.w": exact("fcvt.d.w", "D,s"),
+  "fcvt.d.wu": exact("fcvt.d.wu", "D,s"),
 };
 
 /**
@@ -398,6 +452,21 @@ class Printer {
         case "0":
           if (i === args.length - 1) out += "0";
           break;
+        case "D":
+          out += FPR_ABI_NAMES[rd];
+          break;
+        case "S":
+          out += FPR_ABI_NAMES[rs1];
+          break;
+        case "T":
+          out += FPR_ABI_NAMES[rs2Of(w)];
+          break;
+        case "R":
+          out += FPR_ABI_NAMES[w >>> 27];
+          break;
+        case "m":
+          out += RM_NAMES[(w >>> 12) & 7];
+          break;
         default:
           out += c;
       }
@@ -419,7 +488,9 @@ const unknown = (d: Decoded): string => `${d.len === 2 ? ".2byte" : ".4byte"}\t0
 
 /** The first alias in `list` that matches `w`, or undefined. */
 function findAlias(list: readonly Alias[], w: number): Alias | undefined {
-  for (const al of list) if ((w & al.mask) >>> 0 === al.match >>> 0) return al;
+  for (const al of list) {
+    if ((w & al.mask) >>> 0 === al.match >>> 0 && (al.when === undefined || al.when(w))) return al;
+  }
   return undefined;
 }
 
@@ -429,7 +500,9 @@ function print32(p: Printer, op: number, w: number, pc: bigint, track: Track, d:
   if (al !== undefined) return al.name === null ? unknown(d) : p.insn(al.name, al.args, w, pc, track);
   const spec = opSpec(op);
   const name = spec.fmt === "AMO" || spec.fmt === "LR" ? spec.name + AQRL[(w >>> 25) & 3] : spec.name;
-  return p.insn(name, FMT_ARGS[spec.fmt], w, pc, track);
+  let args = FMT_ARGS[spec.fmt];
+  if (args.endsWith(",m") && ((w >>> 12) & 7) === 7) args = args.slice(0, -2);
+  return p.insn(name, args, w, pc, track);
 }
 
 /**
