@@ -104,6 +104,20 @@ const FAR_PC = -(2 ** 62);
 /** Called after a guest store to a page registered with `hookPage`; returns true to stop the run loop. */
 export type StoreHook = (addr: number, size: number) => boolean;
 
+/**
+ * The page flags (PAGE_CODE, PAGE_HOOK per RAM page) and decode caches of all harts sharing one RAM. A store by any
+ * hart to a page some hart has decoded drops that page from every hart's cache at once, so instruction fetch is
+ * always coherent with stores (stronger than Zifencei requires; fence.i and SBI remote fence.i have nothing to do).
+ */
+export class CodeMap {
+  readonly flags: Uint8Array;
+  readonly harts: Hart[] = [];
+
+  constructor(ramSize: number) {
+    this.flags = new Uint8Array(Math.ceil(ramSize / 4096));
+  }
+}
+
 export interface HartOptions {
   readonly memory: WebAssembly.Memory;
   readonly hartId: number;
@@ -112,6 +126,8 @@ export interface HartOptions {
   readonly bus: Bus;
   /** The `time` CSR source (mtime, 10 MHz), or null: then reading `time` is an illegal instruction. */
   readonly timeSource?: (() => bigint) | null;
+  /** Shared with the other harts on the same RAM (a hart alone gets its own). */
+  readonly codeMap?: CodeMap;
 }
 
 export class Hart {
@@ -150,8 +166,9 @@ export class Hart {
   private readonly i32: Int32Array;
   /** Decode cache per RAM page (null until executed). */
   private readonly pages: (Int32Array | null)[];
-  /** PAGE_CODE / PAGE_HOOK bits per RAM page. */
+  /** PAGE_CODE / PAGE_HOOK bits per RAM page, shared by the harts of `codeMap`. */
   private readonly pageFlags: Uint8Array;
+  private readonly codeMap: CodeMap;
   private storeHook: StoreHook | null = null;
   /** Address translation and protection: page-table walker, PMP and this hart's TLB (in the shared memory). */
   readonly mmu: Mmu;
@@ -233,7 +250,10 @@ export class Hart {
     this.tlbShift = this.mmu.tlb.shift;
     const npages = Math.ceil(opts.ramSize / 4096);
     this.pages = new Array<Int32Array | null>(npages).fill(null);
-    this.pageFlags = new Uint8Array(npages);
+    this.codeMap = opts.codeMap ?? new CodeMap(opts.ramSize);
+    if (this.codeMap.flags.length !== npages) throw new RangeError("hart: code map of a different RAM size");
+    this.codeMap.harts.push(this);
+    this.pageFlags = this.codeMap.flags;
     const fits = opts.ramBase >= 4096 && opts.ramBase + opts.ramSize <= 2 ** 32 - 4096;
     this.fastSize = fits ? Math.min(opts.ramSize, 2 ** 31 - RAM_OFFSET) : 0;
     this.reset();
@@ -273,16 +293,23 @@ export class Hart {
     this.storeHook = hook;
   }
 
-  /** Drop decoded instructions of RAM page `p` (a store wrote code, or the host changed RAM). */
+  /**
+   * Drop decoded instructions of RAM page `p` from every hart's cache (a store wrote code, or the host changed RAM).
+   * A page holds decodings only while its PAGE_CODE flag is set: `fill` sets it with every decoding.
+   */
   invalidatePage(p: number): void {
-    const cache = this.pages[p];
-    if (cache !== null && cache !== undefined) cache.fill(0);
-    this.pageFlags[p]! &= ~PAGE_CODE;
+    const flags = this.pageFlags;
+    if ((flags[p]! & PAGE_CODE) !== 0) this.dropPage(p);
     // A 4-byte instruction at the end of page p-1 straddles into p; drop p-1's decodings too.
-    if (p > 0 && (this.pageFlags[p - 1]! & PAGE_CODE) !== 0) {
-      this.pages[p - 1]!.fill(0);
-      this.pageFlags[p - 1]! &= ~PAGE_CODE;
+    if (p > 0 && (flags[p - 1]! & PAGE_CODE) !== 0) this.dropPage(p - 1);
+  }
+
+  private dropPage(p: number): void {
+    for (const h of this.codeMap.harts) {
+      const cache = h.pages[p];
+      if (cache !== null && cache !== undefined) cache.fill(0);
     }
+    this.pageFlags[p]! &= ~PAGE_CODE;
   }
 
   /** The host wrote guest RAM directly (loader, devices): keep the decode cache coherent. */
@@ -836,7 +863,7 @@ export class Hart {
 
         case 50: // fence.tso
         case 51: // fence: one hart, memory is sequentially consistent here
-        case 54: // fence.i: the decode cache is kept coherent by every store, so there is nothing to flush
+        case 54: // fence.i: every store keeps all harts' decode caches coherent (CodeMap): nothing to flush
           break;
         case 52: {
           // ecall; from S-mode with the built-in firmware, the SBI call is served here (no M-mode code runs)

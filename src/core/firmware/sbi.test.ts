@@ -29,7 +29,6 @@ class FakeHart implements SbiHart {
   stopRequested = false;
   readonly ramSize = RAM_SIZE;
   tlbFlushes = 0;
-  codeFlushes = 0;
 
   constructor(id: number) {
     this.hartId = id;
@@ -45,9 +44,6 @@ class FakeHart implements SbiHart {
     this.tlbFlushes++;
   }
 
-  ramWritten(_off: number, _len: number): void {
-    this.codeFlushes++;
-  }
 
   writePmp(num: number, v: bigint): boolean {
     if (num === 0x3a0) this.csr[CsrSlot.pmpcfg] = v;
@@ -221,16 +217,17 @@ test("IPI.send_ipi raises SSIP on the harts of (mask, base); base -1 means all; 
   assert.equal(h2.pending(Mip.SSIP), false);
 });
 
-test("RFENCE flushes the targets' TLBs (sfence.vma) or decode caches (fence.i); hypervisor fences unsupported", () => {
+test("RFENCE flushes the targets' TLBs (sfence.vma); fence.i has nothing to flush; hypervisor fences unsupported", () => {
   const { harts, sbi } = setup(3);
   const [h0, h1, h2] = harts as [FakeHart, FakeHart, FakeHart];
   assert.deepEqual(call(sbi, h0, Eid.Rfence, 1, 0b110n, 0n, 0n, 0x1000n), [0n, 0n]);
   assert.deepEqual([h0.tlbFlushes, h1.tlbFlushes, h2.tlbFlushes], [1, 1, 1]); // boot flushed hart 0's
   call(sbi, h0, Eid.Rfence, 2, 0n, -1n, 0n, 0x1000n, 5n);
   assert.deepEqual([h0.tlbFlushes, h1.tlbFlushes, h2.tlbFlushes], [2, 2, 2]);
-  call(sbi, h0, Eid.Rfence, 0, 0n, -1n);
-  // The caller's own decode cache follows its stores; the others are flushed.
-  assert.deepEqual([h0.codeFlushes, h1.codeFlushes, h2.codeFlushes], [0, 1, 1]);
+  // remote_fence_i succeeds with nothing to do: stores keep every hart's decode cache coherent (hart.ts CodeMap,
+  // tested in machine/virt.test.ts); a bad hart mask is still an error.
+  assert.deepEqual(call(sbi, h0, Eid.Rfence, 0, 0n, -1n), [0n, 0n]);
+  assert.deepEqual(call(sbi, h0, Eid.Rfence, 0, 0b1000n, 0n), [BigInt(SbiError.INVALID_PARAM), 0n]);
   for (const fid of [3, 4, 5, 6, 7]) {
     assert.equal(call(sbi, h0, Eid.Rfence, fid, 0n, -1n)[0], BigInt(SbiError.NOT_SUPPORTED));
   }

@@ -24,8 +24,6 @@ export interface SbiHart {
   writePmp(num: number, v: bigint): boolean;
   /** Write satp with its WARL rules and TLB maintenance; returns the value it took. */
   writeSatp(v: bigint): bigint;
-  /** Drop decoded instructions of RAM bytes [off, off + len) (remote fence.i from another hart). */
-  ramWritten(off: number, len: number): void;
   readonly ramSize: number;
 }
 
@@ -333,10 +331,8 @@ export class Sbi {
   private rfence(caller: SbiHart, fid: number): number {
     const x = caller.x;
     switch (fid) {
-      case 0: // remote_fence_i: a hart's decode cache follows its own stores, not other harts'
-        return this.forHarts(x[A0]!, x[A1]!, (t) => {
-          if (t !== caller) t.ramWritten(0, t.ramSize);
-        });
+      case 0: // remote_fence_i: stores keep every hart's decode cache coherent (cpu/hart.ts CodeMap)
+        return this.forHarts(x[A0]!, x[A1]!, () => {});
       case 1: // remote_sfence_vma(start, size)
       case 2: // remote_sfence_vma_asid(start, size, asid): flushing everything is a correct over-approximation
         return this.forHarts(x[A0]!, x[A1]!, (t) => t.flushTlb());
@@ -479,11 +475,7 @@ export class Sbi {
           base = 0n;
         }
         if (eid === Eid.LegacySendIpi) return this.forHarts(mask, base, (t) => t.setPending(Mip.SSIP, true));
-        if (eid === Eid.LegacyRemoteFenceI) {
-          return this.forHarts(mask, base, (t) => {
-            if (t !== hart) t.ramWritten(0, t.ramSize);
-          });
-        }
+        if (eid === Eid.LegacyRemoteFenceI) return this.forHarts(mask, base, () => {}); // see rfence
         return this.forHarts(mask, base, (t) => t.flushTlb());
       }
       case Eid.LegacyShutdown:

@@ -330,9 +330,6 @@ loop:
 
 test("fence.i on one hart makes another hart's stores to code visible to its instruction fetch", {
   skip: skipNoGcc,
-  // Each hart's decode cache follows only its own stores, and fence.i is a no-op (cpu/hart.ts). The built-in SBI's
-  // remote fence.i flushes the other harts' caches, so Linux is safe on it; OpenSBI's remote fence.i is fence.i.
-  todo: "hart: fence.i must drop decodings made stale by other harts' stores",
 }, async () => {
   // Hart 1 runs `patch` (c.li a0, 1), hart 0 rewrites it to c.li a0, 2, hart 1 executes fence.i and runs it again.
   const program = `${SBI}

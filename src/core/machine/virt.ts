@@ -4,7 +4,7 @@
  * and device tree placed where QEMU's hw/riscv/boot.c puts them, booted through the built-in SBI (firmware/sbi.ts)
  * or an M-mode firmware such as OpenSBI. `run()` interleaves the harts on one thread and sleeps while all wait.
  */
-import { Exit, Hart } from "../cpu/hart.ts";
+import { CodeMap, Exit, Hart } from "../cpu/hart.ts";
 import { CsrSlot, HART_STRIDE, RAM_OFFSET, STATE_BYTES } from "../cpu/layout.ts";
 import { CLINT_SIZE, Clint, type Clock, HostClock, TIMEBASE_FREQ } from "../devices/clint.ts";
 import { GoldfishRtc, HostWallClock, RTC_SIZE, type WallClock } from "../devices/goldfish-rtc.ts";
@@ -50,6 +50,11 @@ export type VirtioFactory = (ctx: {
   readonly memory: WebAssembly.Memory;
   readonly ramBase: number;
   readonly ramSize: number;
+  /**
+   * A device MUST call this after writing guest RAM [off, off + len) (offsets from ramBase), e.g. a disk read
+   * into a buffer: the harts drop decoded instructions of those pages (a guest may execute what a device wrote).
+   */
+  readonly ramWritten: (off: number, len: number) => void;
 }) => MmioDevice;
 
 export interface MachineConfig {
@@ -205,6 +210,7 @@ export class VirtMachine {
     this.clock = host.clock ?? new HostClock();
     this.bus = new Bus();
     const harts: Hart[] = [];
+    const codeMap = new CodeMap(this.ramSize);
     for (let h = 0; h < n; h++) {
       harts.push(
         new Hart({
@@ -214,6 +220,7 @@ export class VirtMachine {
           ramSize: this.ramSize,
           bus: this.bus,
           timeSource: () => this.clint.mtime(),
+          codeMap,
         }),
       );
     }
@@ -243,6 +250,7 @@ export class VirtMachine {
               memory: this.memory,
               ramBase: this.ramBase,
               ramSize: this.ramSize,
+              ramWritten: (off, len) => this.harts[0]!.ramWritten(off, len),
             });
       this.bus.map(m.virtio.base + i * m.virtio.size, m.virtio.size, dev);
     }
