@@ -17,8 +17,8 @@ const INITRD = join(IMAGES, "initramfs.cpio.gz");
 /** Debian's opensbi package (1.1): jumps to the kernel at 0x8020_0000. */
 const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
 const PROMPT = "guest:/# ";
-/** Hard limit for one boot, commands and poweroff (QEMU needs 0.5 s; the interpreter is slower). */
-const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 300_000);
+/** Hard limit for one boot, commands and poweroff (QEMU needs 0.5 s, popek about 5 s on an idle machine). */
+const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 120_000);
 
 const noImages = existsSync(KERNEL) && existsSync(INITRD) ? false : `no guest image: ${KERNEL} or ${INITRD} is missing`;
 const noOpenSbi = existsSync(FW_JUMP) ? false : `${FW_JUMP} is missing (Debian package opensbi)`;
@@ -52,6 +52,9 @@ class Guest {
     for (;;) {
       const i = this.out.indexOf(text, from);
       if (i >= 0) return i + text.length;
+      // Fail at once on a dead guest rather than at the timeout.
+      const panic = this.out.indexOf("Kernel panic - not syncing");
+      if (panic >= 0) throw new Error(`kernel panic; console tail:\n${this.out.slice(Math.max(0, panic - 3000))}`);
       if (this.child.exitCode !== null) {
         throw new Error(`guest exited (${this.child.exitCode}) before printing ${JSON.stringify(text)}`);
       }
