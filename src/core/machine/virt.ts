@@ -44,7 +44,12 @@ const YIELD_MS = 10;
 /** Longest single sleep: the loop re-checks every deadline at least this often. */
 const MAX_SLEEP_MS = 1000;
 
-/** A virtio-mmio device for slot `i` (the virtio issue provides them); gets its PLIC line and guest memory. */
+/** A device in a virtio-mmio slot; `reset` runs when the machine resets (devices/virtio/mmio.ts builds these). */
+export interface VirtioSlotDevice extends MmioDevice {
+  reset?(): void;
+}
+
+/** A virtio-mmio device for slot `i` (devices/virtio/mmio.ts); gets its PLIC line and guest memory. */
 export type VirtioFactory = (ctx: {
   readonly irq: IrqLine;
   readonly memory: WebAssembly.Memory;
@@ -55,7 +60,9 @@ export type VirtioFactory = (ctx: {
    * into a buffer: the harts drop decoded instructions of those pages (a guest may execute what a device wrote).
    */
   readonly ramWritten: (off: number, len: number) => void;
-}) => MmioDevice;
+  /** Wake the run loop if it sleeps: an asynchronous completion (a disk read, host input) raised an interrupt. */
+  readonly wake: () => void;
+}) => VirtioSlotDevice;
 
 export interface MachineConfig {
   /** Guest RAM in bytes (a multiple of 4 KiB). */
@@ -167,6 +174,8 @@ export class VirtMachine {
   readonly rtc: GoldfishRtc;
   readonly syscon: Syscon;
   readonly rom: Rom;
+  /** The devices in the virtio-mmio slots that are not empty. */
+  readonly virtio: readonly VirtioSlotDevice[];
   /** The built-in firmware, or null when booting an M-mode firmware (`config.bios`). */
   readonly sbi: Sbi | null;
   /** Where the last boot placed the images. */
@@ -240,6 +249,7 @@ export class VirtMachine {
     this.bus.map(m.clint.base, CLINT_SIZE, this.clint);
     this.bus.map(m.plic.base, PLIC_SIZE, this.plic);
     this.bus.map(m.uart0.base, m.uart0.size, this.uart);
+    const virtio: VirtioSlotDevice[] = [];
     for (let i = 0; i < m.virtio.count; i++) {
       const factory = config.virtio?.[i];
       const dev =
@@ -251,9 +261,12 @@ export class VirtMachine {
               ramBase: this.ramBase,
               ramSize: this.ramSize,
               ramWritten: (off, len) => this.harts[0]!.ramWritten(off, len),
+              wake: () => this.wake?.(),
             });
+      if (factory !== undefined) virtio.push(dev);
       this.bus.map(m.virtio.base + i * m.virtio.size, m.virtio.size, dev);
     }
+    this.virtio = virtio;
 
     this.sbi =
       config.bios === undefined
@@ -358,6 +371,7 @@ export class VirtMachine {
     this.plic.reset();
     this.uart.reset();
     this.rtc.reset();
+    for (const d of this.virtio) d.reset?.();
 
     const ramBase = this.ramBase;
     const ramEnd = ramBase + this.ramSize;
