@@ -461,22 +461,22 @@ export class Fpu {
   }
 
   fmadd_d(d: number, a: number, b: number, c: number, rm: number): void {
-    if (!this.fma64(d, this.f64[a]!, this.f64[b]!, this.f64[c]!, rm))
+    if (!this.fma64(d, a, b, c, 1, 1, rm))
       this.out64(d, soft.fma(F64, this.u64[a]!, this.u64[b]!, this.u64[c]!, false, false, rm));
   }
 
   fmsub_d(d: number, a: number, b: number, c: number, rm: number): void {
-    if (!this.fma64(d, this.f64[a]!, this.f64[b]!, -this.f64[c]!, rm))
+    if (!this.fma64(d, a, b, c, 1, -1, rm))
       this.out64(d, soft.fma(F64, this.u64[a]!, this.u64[b]!, this.u64[c]!, false, true, rm));
   }
 
   fnmsub_d(d: number, a: number, b: number, c: number, rm: number): void {
-    if (!this.fma64(d, -this.f64[a]!, this.f64[b]!, this.f64[c]!, rm))
+    if (!this.fma64(d, a, b, c, -1, 1, rm))
       this.out64(d, soft.fma(F64, this.u64[a]!, this.u64[b]!, this.u64[c]!, true, false, rm));
   }
 
   fnmadd_d(d: number, a: number, b: number, c: number, rm: number): void {
-    if (!this.fma64(d, -this.f64[a]!, this.f64[b]!, -this.f64[c]!, rm))
+    if (!this.fma64(d, a, b, c, -1, -1, rm))
       this.out64(d, soft.fma(F64, this.u64[a]!, this.u64[b]!, this.u64[c]!, true, true, rm));
   }
 
@@ -484,8 +484,12 @@ export class Fpu {
    * x·y + z with one rounding (Boldo & Melquiond, "Emulation of FMA and correctly rounded sums: proved algorithms
    * using rounding to odd", IEEE TC 2008, algorithm 5.4): exact product by Dekker, 2Sum with z, the low parts summed
    * with rounding to odd, one final RN. Inexact results only in RNE; false when the exact path is needed.
+   * Operands are slots and signs (±1), not doubles: a double argument to a call that is not inlined is boxed.
    */
-  private fma64(d: number, x: number, y: number, z: number, rm: number): boolean {
+  private fma64(d: number, a: number, b: number, c: number, sp: number, sc: number, rm: number): boolean {
+    const x = sp * this.f64[a]!;
+    const y = this.f64[b]!;
+    const z = sc * this.f64[c]!;
     const ph = x * y;
     if (!prodOk(x, y, ph)) {
       // A zero product (finite factors) adds exactly, except for the sign of a zero sum in RDN.
@@ -802,27 +806,30 @@ export class Fpu {
   }
 
   fmadd_s(d: number, a: number, b: number, c: number, rm: number): void {
-    if (!this.fma32(d, this.val32(a), this.val32(b), this.val32(c), rm))
+    if (!this.fma32(d, a, b, c, 1, 1, rm))
       this.out32(d, soft.fma(F32, this.big32(a), this.big32(b), this.big32(c), false, false, rm));
   }
 
   fmsub_s(d: number, a: number, b: number, c: number, rm: number): void {
-    if (!this.fma32(d, this.val32(a), this.val32(b), -this.val32(c), rm))
+    if (!this.fma32(d, a, b, c, 1, -1, rm))
       this.out32(d, soft.fma(F32, this.big32(a), this.big32(b), this.big32(c), false, true, rm));
   }
 
   fnmsub_s(d: number, a: number, b: number, c: number, rm: number): void {
-    if (!this.fma32(d, -this.val32(a), this.val32(b), this.val32(c), rm))
+    if (!this.fma32(d, a, b, c, -1, 1, rm))
       this.out32(d, soft.fma(F32, this.big32(a), this.big32(b), this.big32(c), true, false, rm));
   }
 
   fnmadd_s(d: number, a: number, b: number, c: number, rm: number): void {
-    if (!this.fma32(d, -this.val32(a), this.val32(b), -this.val32(c), rm))
+    if (!this.fma32(d, a, b, c, -1, -1, rm))
       this.out32(d, soft.fma(F32, this.big32(a), this.big32(b), this.big32(c), true, true, rm));
   }
 
-  /** x·y (exact in double) + z, made exact or round-to-odd by 2Sum, then one single rounding. */
-  private fma32(d: number, x: number, y: number, z: number, rm: number): boolean {
+  /** x·y (exact in double) + z, made exact or round-to-odd by 2Sum, then one single rounding. Slots and signs in. */
+  private fma32(d: number, a: number, b: number, c: number, sp: number, sc: number, rm: number): boolean {
+    const x = sp * this.val32(a);
+    const y = this.val32(b);
+    const z = sc * this.val32(c);
     const p = x * y;
     const s = p + z;
     if (!(s - s === 0)) return false;

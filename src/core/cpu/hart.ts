@@ -141,6 +141,8 @@ export class Hart {
   /** f0..f31 as raw 64-bit patterns, and as 32-bit halves (NaN-boxed singles have a high word of -1). */
   readonly f: BigInt64Array;
   private readonly fi: Int32Array;
+  /** The low word of fcsr (fflags in bits 4:0, frm in 7:5). */
+  private readonly fcsrLo: Int32Array;
   /** Floating-point arithmetic on register slots of the shared memory (cpu/fpu.ts). */
   readonly fpu: Fpu;
   /** Slot indices (8-byte units of the memory) of x0 and f0, for the Fpu. */
@@ -222,6 +224,7 @@ export class Hart {
     this.pcSlot = new BigInt64Array(buf, base + PC_OFF, 1);
     this.f = new BigInt64Array(buf, base + F_OFF, 32);
     this.fi = new Int32Array(buf, base + F_OFF, 64);
+    this.fcsrLo = new Int32Array(buf, base + CSR_OFF + 8 * CsrSlot.fcsr, 1);
     this.xSlot0 = (base + X_OFF) / 8;
     this.fSlot0 = (base + F_OFF) / 8;
     // fflags are the low bits of the fcsr slot's low word, where the Fpu ORs its flags.
@@ -1311,7 +1314,7 @@ export class Hart {
    */
   private fpOp(op: number, rd: number, rs1: number, rs2: number, imm: number, pc: number): boolean {
     let rm = imm & 7;
-    if (rm === 7) rm = Number((this.csr[CsrSlot.fcsr]! >> 5n) & 7n);
+    if (rm === 7) rm = (this.fcsrLo[0]! >>> 5) & 7; // frm, read without BigInt arithmetic
     if (!this.fpOn || (rm > 4 && FP_HAS_RM[op] === 1)) {
       this.setPcNumber(this.trap(Cause.IllegalInstruction, BigInt(this.bitsAtPc(pc)), pc));
       return false;
