@@ -13,20 +13,23 @@ import type * as ElfModule from "../src/core/firmware/elf.ts";
 import type * as BareModule from "../src/core/machine/bare.ts";
 
 /** The workloads, in table order; each is bench/workloads/<name>.c plus the shared crt. */
-const WORKLOADS: readonly { readonly name: string; readonly what: string }[] = [
+const WORKLOADS: readonly { readonly name: string; readonly what: string; readonly fp?: true }[] = [
   { name: "sieve", what: "sieve of Eratosthenes to 2^20, byte array" },
   { name: "crc32", what: "CRC-32 bitwise and table-driven, 64 KiB buffer" },
   { name: "matmul", what: "96x96 matrix multiply, 64-bit integers" },
   { name: "sort", what: "quicksort and merge sort, 100 000 64-bit keys" },
   { name: "sha256", what: "SHA-256 over a 16 KiB buffer" },
   { name: "interp", what: "bytecode interpreter: recursive fib, Collatz loop" },
+  { name: "nbody", what: "n-body, 32 bodies, double precision (fsqrt, fdiv, fmadd)", fp: true },
+  { name: "matmulf", what: "80x80 single-precision matrix multiply (fmadd.s), double normalisation", fp: true },
 ];
 
 const CC = "riscv64-unknown-elf-gcc";
+/** Integer workloads are built for RV64IMAC; the floating-point ones (`fp`) for RV64GC with the double-float ABI. */
+const ISA_FLAGS = ["-march=rv64imac_zicsr", "-mabi=lp64"];
+const FP_ISA_FLAGS = ["-march=rv64gc", "-mabi=lp64d", "-fno-math-errno"]; // sqrt as fsqrt, no libm call
 const CFLAGS = [
   "-O2",
-  "-march=rv64imac_zicsr",
-  "-mabi=lp64",
   "-mcmodel=medany", // code and data live at 0x8000_0000, out of reach of the default medlow model (±2 GiB around 0)
   "-nostdlib",
   "-nostartfiles",
@@ -140,9 +143,10 @@ function toolVersion(cmd: string): string {
 }
 
 /** Compile one workload (or an inline source) with the shared crt and linker script; returns the ELF path. */
-function build(dir: string, name: string, source: string, scale: number): string {
+function build(dir: string, name: string, source: string, scale: number, fp = false): string {
   const out = join(dir, `${name}.elf`);
   const args = [
+    ...(fp ? FP_ISA_FLAGS : ISA_FLAGS),
     ...CFLAGS,
     `-DSCALE_PERMILLE=${Math.max(1, Math.round(scale * 1000))}`,
     `-I${WORKLOAD_DIR}`,
@@ -333,6 +337,25 @@ function table(results: readonly Result[], qemuStartup: number | undefined, pope
   return out.join("\n");
 }
 
+/** popek's MIPS over the integer and over the floating-point workloads (issue 3's budget: FP within 3x of integer). */
+function fpSummary(results: readonly Result[]): string {
+  const rate = (fp: boolean) => {
+    let instr = 0;
+    let time = 0;
+    for (const r of results) {
+      const w = WORKLOADS.find((w) => w.name === r.name);
+      if ((w?.fp === true) !== fp || r.popekInstret === undefined || r.popek === undefined) continue;
+      instr += r.popekInstret;
+      time += r.popek.median;
+    }
+    return time > 0 ? instr / time / 1e6 : undefined;
+  };
+  const int = rate(false);
+  const fp = rate(true);
+  if (int === undefined || fp === undefined) return "";
+  return `\n\npopek MIPS: integer workloads ${fmt(int, 1)}, floating-point workloads ${fmt(fp, 1)} (integer/FP ${fmt(int / fp, 2)})`;
+}
+
 async function main(): Promise<void> {
   const opts = parseOptions();
   const selected = WORKLOADS.filter((w) => opts.filter.length === 0 || opts.filter.some((f) => w.name.includes(f)));
@@ -351,7 +374,7 @@ async function main(): Promise<void> {
   try {
     log(`building ${selected.length} workloads (scale ${opts.scale}) in ${dir}`);
     const elfs = new Map(
-      selected.map((w) => [w.name, build(dir, w.name, join(WORKLOAD_DIR, `${w.name}.c`), opts.scale)]),
+      selected.map((w) => [w.name, build(dir, w.name, join(WORKLOAD_DIR, `${w.name}.c`), opts.scale, w.fp)]),
     );
     // An empty guest shows how much of each QEMU time is process start-up and teardown.
     const emptySrc = join(dir, "empty.c");
@@ -451,7 +474,7 @@ async function main(): Promise<void> {
       `gcc: ${gcc}`,
       `scale ${opts.scale}, median of ${opts.runs} run(s); MIPS = guest instructions / wall time`,
     ];
-    console.log(`${header.join("\n")}\n\n${table(results, qemuStartup, popekNote)}`);
+    console.log(`${header.join("\n")}\n\n${table(results, qemuStartup, popekNote)}${fpSummary(results)}`);
 
     if (opts.json !== undefined) {
       const doc = {
