@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type * as ElfModule from "../src/core/firmware/elf.ts";
 import type * as BareModule from "../src/core/machine/bare.ts";
+import { bootBench, bootTable } from "./boot.ts";
 
 /** The workloads, in table order; each is bench/workloads/<name>.c plus the shared crt. */
 const WORKLOADS: readonly { readonly name: string; readonly what: string; readonly fp?: true }[] = [
@@ -61,6 +62,8 @@ interface Options {
   readonly json: string | undefined;
   readonly qemu: boolean;
   readonly popek: boolean;
+  /** Boot-to-prompt and idle CPU of a Linux guest (bench/boot.ts). */
+  readonly boot: boolean;
 }
 
 function parseArgsStrict() {
@@ -72,6 +75,7 @@ function parseArgsStrict() {
       json: { type: "string" },
       "no-qemu": { type: "boolean", default: false },
       "no-popek": { type: "boolean", default: false },
+      "no-boot": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -88,13 +92,16 @@ function parseOptions(): Options {
   if (values.help) {
     console.log(
       [
-        "usage: node bench/run.ts [--filter NAME]... [--scale X] [--runs N] [--json FILE] [--no-qemu] [--no-popek]",
-        "  --filter NAME  run only workloads whose name contains NAME (repeatable, or comma-separated)",
+        "usage: node bench/run.ts [--filter NAME]... [--scale X] [--runs N] [--json FILE] [--no-qemu] [--no-popek] [--no-boot]",
+        "  --filter NAME  run only workloads whose name contains NAME (repeatable, or comma-separated); `boot` names",
+        "                 the Linux boot benchmark",
         "  --scale X      multiply every workload's size by X (default 1: about 400 M instructions each)",
         "  --runs N       timed runs per workload and emulator; the median is reported (default 3)",
         "  --json FILE    also write every measurement to FILE",
         "  --no-qemu      skip QEMU (no checksum cross-check, no instruction limit for popek)",
         "  --no-popek     skip popek",
+        "  --no-boot      skip the Linux boot benchmark (boot to prompt and idle CPU, QEMU and popek; image from",
+        "                 $POPEK_IMAGES or ../shared/images)",
         "workloads:",
         ...WORKLOADS.map((w) => `  ${w.name.padEnd(8)} ${w.what}`),
       ].join("\n"),
@@ -106,7 +113,8 @@ function parseOptions(): Options {
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new BenchError("BAD_ARGS", `--runs must be an integer >= 1`);
   const filter = (values.filter ?? []).flatMap((f) => f.split(",")).filter((f) => f !== "");
-  return { filter, scale, runs, json: values.json, qemu: !values["no-qemu"], popek: !values["no-popek"] };
+  const boot = !values["no-boot"] && (filter.length === 0 || filter.some((f) => "boot".includes(f)));
+  return { filter, scale, runs, json: values.json, qemu: !values["no-qemu"], popek: !values["no-popek"], boot };
 }
 
 /** What a guest printed: its checksum line and the minstret difference it measured around the workload. */
@@ -359,7 +367,9 @@ function fpSummary(results: readonly Result[]): string {
 async function main(): Promise<void> {
   const opts = parseOptions();
   const selected = WORKLOADS.filter((w) => opts.filter.length === 0 || opts.filter.some((f) => w.name.includes(f)));
-  if (selected.length === 0) throw new BenchError("BAD_ARGS", `no workload matches --filter ${opts.filter.join(",")}`);
+  if (selected.length === 0 && !opts.boot) {
+    throw new BenchError("BAD_ARGS", `no workload matches --filter ${opts.filter.join(",")}`);
+  }
 
   const gcc = toolVersion(CC);
   const qemuVersion = opts.qemu ? toolVersion(QEMU) : undefined;
@@ -474,7 +484,15 @@ async function main(): Promise<void> {
       `gcc: ${gcc}`,
       `scale ${opts.scale}, median of ${opts.runs} run(s); MIPS = guest instructions / wall time`,
     ];
-    console.log(`${header.join("\n")}\n\n${table(results, qemuStartup, popekNote)}${fpSummary(results)}`);
+    const tables: string[] = [];
+    if (results.length > 0) tables.push(`${table(results, qemuStartup, popekNote)}${fpSummary(results)}`);
+    let boot: Awaited<ReturnType<typeof bootBench>> | undefined;
+    if (opts.boot && opts.qemu && opts.popek) {
+      const images = process.env.POPEK_IMAGES ?? join(new URL("../", import.meta.url).pathname, "../shared/images");
+      boot = await bootBench(images, opts.runs, log);
+      tables.push(typeof boot === "string" ? `boot: not measured (${boot})` : bootTable(boot));
+    }
+    console.log(`${header.join("\n")}\n\n${tables.join("\n\n")}`);
 
     if (opts.json !== undefined) {
       const doc = {
@@ -489,6 +507,7 @@ async function main(): Promise<void> {
         runs: opts.runs,
         popek: popek === undefined ? popekNote : "measured",
         results,
+        boot,
       };
       writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
       log(`wrote ${opts.json}`);
