@@ -43,6 +43,8 @@ export class P9TestClient {
   /** Room the "device" gives each reply. */
   room: number;
   private nextTag = 1;
+  /** Tag of the last request sent. */
+  lastTag = 0;
 
   constructor(server: P9Server, room = 1 << 20) {
     this.server = server;
@@ -56,6 +58,7 @@ export class P9TestClient {
 
   /** Build, send and check one request; returns a reader positioned after the reply header. */
   async rpc(type: number, build: (w: P9Writer) => void, tag = this.nextTag++ & 0x7fff): Promise<P9Reader> {
+    this.lastTag = tag;
     const w = new P9Writer(1 << 21);
     build(w);
     const reply = await this.raw(w.finish(type, tag));
