@@ -338,4 +338,25 @@ describe("9P server: rules", () => {
     await assert.rejects(open, errno(E.EBADF));
     assert.equal(s.openFiles, 0);
   });
+
+  test("a reset with opens in flight: late completions touch neither the new session's fids nor its counts", async () => {
+    const gate = new Gate();
+    const { s, c } = await server((b) => gated(b, gate, { open: true }));
+    await c.connect();
+    await c.walk(0, 1, ["file"]);
+    await c.walk(0, 2, ["file"]);
+    const opens = [c.lopen(1, O.RDONLY), c.lopen(2, O.RDONLY)];
+    await new Promise((r) => setTimeout(r, 10));
+    await s.reset();
+    await c.connect();
+    await c.walk(0, 1, ["dir"]);
+    gate.open();
+    for (const o of opens) await assert.rejects(o, errno(E.EBADF));
+    assert.equal(s.openFiles, 0);
+    assert.equal(s.fidCount, 2);
+    assert.equal((await c.getattr(1)).qid.type, 0x80, "fid 1 of the new session is untouched");
+    await c.lopen(1, O.RDONLY);
+    await c.clunk(1);
+    assert.equal(s.openFiles, 0);
+  });
 });

@@ -62,6 +62,8 @@ const FidState = { Path: 0, Opening: 1, Open: 2, Xattr: 3 } as const;
 type FidState = (typeof FidState)[keyof typeof FidState];
 
 class Fid {
+  /** The server session the fid belongs to. */
+  readonly session: number;
   path: string[];
   qidType: number;
   state: FidState = FidState.Path as FidState;
@@ -72,7 +74,8 @@ class Fid {
   dirents: { name: string; type: number }[] | null = null;
   xattr: Uint8Array | null = null;
 
-  constructor(path: string[], qidType: number) {
+  constructor(session: number, path: string[], qidType: number) {
+    this.session = session;
     this.path = path;
     this.qidType = qidType;
   }
@@ -103,6 +106,8 @@ export class P9Server {
   private readonly pending = new Map<number, Promise<unknown>>();
   private msize = 0;
   private openCount = 0;
+  /** Bumped by reset(): work that started in an earlier session must not touch this one's fids or counts. */
+  private session = 0;
   private readonly onHostError: ((e: unknown) => void) | undefined;
   readonly backend: P9Backend;
 
@@ -148,7 +153,12 @@ export class P9Server {
   /** Forget every fid and close every open file (Tversion, device reset). */
   async reset(): Promise<void> {
     const open: FsFile[] = [];
-    for (const f of this.fids.values()) if (f.file !== null) open.push(f.file);
+    for (const f of this.fids.values()) {
+      if (f.file !== null) open.push(f.file);
+      f.file = null;
+      f.dirents = null;
+    }
+    this.session++;
     this.fids.clear();
     this.openCount = 0;
     this.msize = 0;
@@ -293,7 +303,7 @@ export class P9Server {
     f.file = null;
     f.dirents = null;
     if (file !== null) {
-      this.openCount--;
+      if (f.session === this.session) this.openCount--;
       await file.close().catch((e) => this.onHostError?.(e));
     }
   }
@@ -325,9 +335,11 @@ export class P9Server {
     P9Server.decoded(r);
     if (afid !== NOFID) fail(E.EBADF);
     if (this.fids.has(fid)) fail(E.EBADF);
+    const session = this.session;
     const a = await this.backend.lstat([]);
+    if (session !== this.session || this.fids.has(fid)) fail(E.EBADF);
     if ((a.mode & S_IFMT) !== S_IFDIR) fail(E.ENOTDIR);
-    this.addFid(fid, new Fid([], QTDIR));
+    this.addFid(fid, new Fid(this.session, [], QTDIR));
     const w = new P9Writer(room);
     P9Server.qid(w, a);
     return P9Server.reply(w, P9.Tattach, tag);
@@ -347,6 +359,7 @@ export class P9Server {
     if (f.state === FidState.Xattr) fail(E.EBADF);
     if (newfid !== fidn && this.fids.has(newfid)) fail(E.EBADF);
 
+    const session = this.session;
     const path = f.path.slice();
     let isDir = f.qidType === QTDIR;
     let qidType = f.qidType;
@@ -379,6 +392,7 @@ export class P9Server {
       qidType = modeToQidType(a.mode);
       isDir = qidType === QTDIR;
     }
+    if (session !== this.session) fail(E.EBADF);
     if (qids.length === names.length) {
       // The fid may have been clunked while we walked; the new fid is independent of it.
       if (newfid !== fidn && this.fids.has(newfid)) fail(E.EBADF);
@@ -387,7 +401,7 @@ export class P9Server {
         f.path = path;
         f.qidType = qidType;
       } else {
-        this.addFid(newfid, new Fid(path, qidType));
+        this.addFid(newfid, new Fid(this.session, path, qidType));
       }
     }
     const w = new P9Writer(room);
@@ -490,7 +504,7 @@ export class P9Server {
   /** Install `file` in fid `n` (= `f`), or close it if the open failed or the fid was clunked meanwhile. */
   private async endOpen(n: number, f: Fid, file: FsFile | null, flags: number): Promise<boolean> {
     if (file === null || this.fids.get(n) !== f) {
-      this.openCount--;
+      if (f.session === this.session) this.openCount--;
       if (this.fids.get(n) === f) f.state = FidState.Path;
       if (file !== null) await file.close().catch((e) => this.onHostError?.(e));
       return false;
@@ -835,7 +849,7 @@ export class P9Server {
     if (newfid !== fidn && this.fids.has(newfid)) fail(E.EBADF);
     // No extended attributes: the list is empty and every named attribute is absent.
     if (name !== "") fail(E.ENODATA);
-    const x = new Fid(f.path.slice(), f.qidType);
+    const x = new Fid(this.session, f.path.slice(), f.qidType);
     x.state = FidState.Xattr;
     x.xattr = new Uint8Array(0);
     if (newfid === fidn) await this.closeFid(f);
