@@ -4,9 +4,11 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { runExec } from "./exec.ts";
+import { imageAdd, imageBuild, imageList } from "./image.ts";
 import { type CliIo, nodeIo } from "./io.ts";
 import { CliError, MAX_MEM, parseCount, parseSize } from "./options.ts";
-import { DEFAULT_APPEND, IMAGES_ENV, runVirt } from "./run.ts";
+import { runVirt } from "./run.ts";
 import { EXIT_LIMIT, RAM_BASE, runElf } from "./run-elf.ts";
 
 /** Exit codes: 2 for a usage or input problem (as most Unix tools use it), 70 for an internal error (EX_SOFTWARE). */
@@ -25,6 +27,7 @@ export async function main(argv: string[], io: CliIo = nodeIo()): Promise<number
     .version(packageVersion(), "-V, --version", "print the version and exit")
     .helpOption("-h, --help", "show help for popek or a command")
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => io.stdout(text),
       writeErr: (text) => io.stderr(text),
@@ -81,8 +84,10 @@ Examples:
     .description(
       "Boot a kernel on the virt machine (QEMU's -M virt board) with the built-in SBI firmware, or with an M-mode " +
         "firmware such as OpenSBI given by --bios. The console (UART, and the SBI console) is this terminal. " +
-        "Without --kernel, boots the default guest image.",
+        "Without --kernel, boots the default guest image (building it first if it is not built yet) or the one " +
+        "--image names.",
     )
+    .option("--image <name>", "boot a registered image set (popek image list) instead of the default one")
     .option("--kernel <file>", "Linux Image (or an ELF or raw S-mode binary)")
     .option("--initrd <file>", "initial RAM disk, placed as QEMU places it")
     .option("--append <cmdline>", "kernel command line (/chosen/bootargs)")
@@ -100,8 +105,10 @@ Console:
   With stdin not a terminal (a pipe, a file) bytes pass through unchanged.
 
 Default guest:
-  Without --kernel: Image and initramfs.cpio.gz from $${IMAGES_ENV}, else from
-  ../shared/images beside the popek checkout, with --append '${DEFAULT_APPEND}'.
+  Without --kernel: the default image set (Linux 6.1 + BusyBox initramfs, built
+  from Debian's sources by \`popek image build\`, which runs first if needed),
+  or the set --image names; --append defaults to the set's command line
+  (console=ttyS0). Each file is checked against the set's manifest first.
 
 Exit status:
   0      the guest powered off (or Ctrl-A x)
@@ -118,6 +125,7 @@ Examples:
     )
     .action(
       async (opts: {
+        image?: string;
         kernel?: string;
         initrd?: string;
         append?: string;
@@ -131,6 +139,7 @@ Examples:
         if (smp > 64) throw new CliError(`--smp ${opts.smp}: at most 64 harts are supported`);
         exitCode = await runVirt(
           {
+            image: opts.image,
             kernel: opts.kernel,
             initrd: opts.initrd,
             append: opts.append,
@@ -144,7 +153,92 @@ Examples:
         );
       },
     );
-  // Later: `popek exec` (run a Linux program in the process VM).
+  program
+    .command("exec")
+    .summary("run a RISC-V Linux program in the process VM (as qemu-riscv64 does)")
+    .description(
+      "Run a RISC-V 64-bit Linux program (static, or dynamic with --sysroot) in popek's process VM, translating its " +
+        "system calls: stdio is this terminal, files are the host's under --root.",
+    )
+    .argument("<prog>", "RISC-V Linux ELF executable")
+    .argument("[args...]", "its arguments")
+    .option("--root <dir>", "folder the program sees as /", "/")
+    .option("--sysroot <dir>", "searched first for absolute paths (qemu-user's -L), e.g. /usr/riscv64-linux-gnu")
+    .option("--strace", "print every system call to stderr, and the unimplemented ones at the end")
+    .option("--mem <size>", `guest memory limit, K/M/G suffixes (at most ${MAX_MEM / 2 ** 30}G)`, "1G")
+    .option("--max-insns <n>", `stop after n instructions with exit code ${EXIT_LIMIT}`)
+    .passThroughOptions()
+    .action(
+      async (
+        prog: string,
+        args: string[],
+        opts: { root: string; sysroot?: string; strace?: boolean; mem: string; maxInsns?: string },
+      ) => {
+        exitCode = await runExec(
+          prog,
+          args,
+          {
+            root: opts.root,
+            sysroot: opts.sysroot,
+            strace: opts.strace === true,
+            mem: parseSize(opts.mem, "--mem"),
+            maxInsns: opts.maxInsns === undefined ? undefined : parseCount(opts.maxInsns, "--max-insns"),
+          },
+          io,
+        );
+      },
+    );
+
+  const image = program
+    .command("image")
+    .summary("build, list and register guest image sets (kernel, initrd, disk)")
+    .description(
+      "Guest image sets live in the cache ($XDG_CACHE_HOME/popek/images, default ~/.cache/popek/images), each with " +
+        "a manifest (size and sha256 of every file); a set that does not match its manifest is never booted.",
+    );
+  image
+    .command("build")
+    .summary("build the default image set from Debian's sources (tools/image)")
+    .description(
+      "Build the default image set (Linux 6.1 Image, BusyBox initramfs.cpio.gz, ext4 rootfs.ext4) from Debian " +
+        "packages with the recipe in tools/image, unless the cache already holds an intact set for this recipe. " +
+        "Installs missing build dependencies with apt when run as root, else prints the command to run.",
+    )
+    .option("--out <dir>", "also copy the set (with its manifest) to this directory")
+    .option("-j, --jobs <n>", "parallel compile jobs (default: the number of CPUs)")
+    .option("--rebuild", "build even if an intact set is cached (e.g. after Debian updated a package)")
+    .option("--clean", "with a build, start from an empty work directory (sources are kept)")
+    .action(async (opts: { out?: string; jobs?: string; rebuild?: boolean; clean?: boolean }) => {
+      exitCode = await imageBuild(
+        {
+          out: opts.out,
+          jobs: opts.jobs === undefined ? undefined : parseCount(opts.jobs, "--jobs"),
+          rebuild: opts.rebuild === true,
+          clean: opts.clean === true,
+        },
+        io,
+      );
+    });
+  image
+    .command("list")
+    .summary("list the cached image sets and check them")
+    .action(async () => {
+      exitCode = await imageList(io);
+    });
+  image
+    .command("add")
+    .summary("register your own kernel/initrd/disk set under a name")
+    .description(
+      "Copy a set into the cache under NAME: DIR's Image (kernel), initramfs.cpio.gz or initramfs.cpio (initrd) " +
+        "and rootfs.ext4 (disk) when present, or exactly what DIR's manifest.json names (as `popek image build " +
+        "--out` writes it). Boot it with `popek run --image NAME`.",
+    )
+    .argument("<dir>", "directory holding the set")
+    .requiredOption("--name <name>", "name to register it under")
+    .option("--append <cmdline>", "kernel command line to boot it with (default console=ttyS0)")
+    .action(async (dir: string, opts: { name: string; append?: string }) => {
+      exitCode = await imageAdd(dir, opts.name, opts.append, io);
+    });
 
   program.addHelpText("after", "\nRun `popek help <command>` for a command's options.");
 
