@@ -1,6 +1,7 @@
 // Boot the shared Linux guest (../shared/images: kernel 6.1 Image + BusyBox initramfs) with `popek run` as a child
-// process, console on pipes, under the built-in SBI and under Debian's OpenSBI fw_jump, with 1 and 2 harts: wait for
-// the shell prompt, run uname -a, cat /proc/cpuinfo, ls / and a shell loop, then poweroff -f, and check the output
+// process, console on pipes, under the built-in SBI and under Debian's OpenSBI fw_jump, with 1 and 2 harts, and
+// fw_dynamic with 1: wait for the shell prompt, run uname -a, cat /proc/cpuinfo, ls / and a shell loop, then
+// poweroff -f, and check the output
 // and the exit status. Each boot has a hard timeout after which the child is killed and the test fails.
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
@@ -16,6 +17,7 @@ const KERNEL = join(IMAGES, "Image");
 const INITRD = join(IMAGES, "initramfs.cpio.gz");
 /** Debian's opensbi package (1.1): jumps to the kernel at 0x8020_0000. */
 const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
+const FW_DYNAMIC = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
 const PROMPT = "guest:/# ";
 /** Hard limit for one boot, commands and poweroff (QEMU needs 0.5 s, popek about 5 s on an idle machine). */
 const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 120_000);
@@ -134,7 +136,7 @@ async function bootAndCheck(args: string[], harts: number, diag: (msg: string) =
   }
 }
 
-describe("Linux boots to a shell and powers off", { timeout: 4 * BOOT_TIMEOUT_MS + 10_000 }, () => {
+describe("Linux boots to a shell and powers off", { timeout: 5 * BOOT_TIMEOUT_MS + 10_000 }, () => {
   for (const harts of [1, 2]) {
     test(`built-in SBI, ${harts} hart${harts > 1 ? "s" : ""}`, { skip: noImages }, async (t) => {
       await bootAndCheck([], harts, (m) => t.diagnostic(m));
@@ -143,6 +145,9 @@ describe("Linux boots to a shell and powers off", { timeout: 4 * BOOT_TIMEOUT_MS
       await bootAndCheck(["--bios", FW_JUMP], harts, (m) => t.diagnostic(m));
     });
   }
+  test("OpenSBI fw_dynamic (boot ROM hands it fw_dynamic_info), 1 hart", { skip: noImages || noOpenSbi }, async (t) => {
+    await bootAndCheck(["--bios", FW_DYNAMIC], 1, (m) => t.diagnostic(m));
+  });
 });
 
 /**
