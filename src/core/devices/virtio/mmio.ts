@@ -126,7 +126,7 @@ export interface VirtioMmioContext {
   readonly mem: GuestMemory;
   /** Poke the machine's run loop (an interrupt was raised outside a hart's turn). */
   readonly wake: () => void;
-  /** DEVICE_NEEDS_RESET was set: why (for the host's log). */
+  /** DEVICE_NEEDS_RESET was set, features were refused, or a host I/O error: one line for the host's log. */
   readonly onError?: (message: string) => void;
 }
 
@@ -210,6 +210,11 @@ export class VirtioMmio implements MmioDevice, VirtqueueOwner {
     this.status |= STATUS.DEVICE_NEEDS_RESET;
     this.ctx.onError?.(`${this.name}: device needs reset: ${reason}`);
     if ((this.status & STATUS.DRIVER_OK) !== 0) this.raise(INT_CONFIG);
+  }
+
+  /** A host-side problem worth the host's log (an I/O error); the guest sees only the device's answer. */
+  warn(message: string): void {
+    this.ctx.onError?.(message);
   }
 
   /** The device changed its configuration space. */
@@ -447,7 +452,7 @@ const MASK32 = 0xffff_ffffn;
 
 /** Options for `virtioMmio`. */
 export interface VirtioMmioOptions {
-  /** Told when the device enters DEVICE_NEEDS_RESET or refuses the driver's features. */
+  /** Told when the device enters DEVICE_NEEDS_RESET, refuses the driver's features or meets a host I/O error. */
   readonly onError?: (message: string) => void;
   /** Receives the transport once the machine has built it (tests, snapshots). */
   readonly onCreate?: (t: VirtioMmio) => void;
