@@ -223,7 +223,7 @@ export class TestDriver {
     this.w32(MMIO.QueueNotify, q.index);
   }
 
-  /** Used elements added since the last call. */
+  /** Used elements added since the last call; then used_event = the next one (re-arm the interrupt). */
   takeUsed(q: DriverQueue): Used[] {
     const out: Used[] = [];
     const u = this.off(q.used);
@@ -233,6 +233,8 @@ export class TestDriver {
       out.push({ id: this.dv.getUint32(e, true), len: this.dv.getUint32(e + 4, true) });
       q.lastUsed = (q.lastUsed + 1) & 0xffff;
     }
+    // As Linux's virtqueue_enable_cb with EVENT_IDX: interrupt me for the next used buffer.
+    this.dv.setUint16(this.off(q.avail) + 4 + 2 * q.num, q.lastUsed, true);
     return out;
   }
 
