@@ -423,7 +423,13 @@ export class Hart {
           const lo = (xi[a2]! >>> 0) + imm;
           const hi = xi[a2 + 1]! + Math.floor(lo / TWO32);
           setXNum(xi, d2, vbase + next);
-          vbase = this.pcFromHalves(hi, (lo >>> 0) & ~1) - REL;
+          const target = this.pcFromHalves(hi, (lo >>> 0) & ~1);
+          const rel = target - vbase;
+          if (rel >= 0 && rel < 4096) {
+            pc = rel; // same page, same translation: no re-entry (switch dispatch, short returns)
+            continue;
+          }
+          vbase = target - REL;
           pc = REL;
           continue;
         }
@@ -1553,7 +1559,7 @@ export class Hart {
       this.setPcNumber(this.trap(cause, this.exactPc(pc), pc));
       return -1;
     }
-    return off - (off % 4096);
+    return off & ~4095; // off < ramSize < 2^31
   }
 
   // ---- Decode cache ----
