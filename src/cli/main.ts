@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { runExec } from "./exec.ts";
 import { imageAdd, imageBuild, imageList } from "./image.ts";
 import { type CliIo, nodeIo } from "./io.ts";
+import { parseNetOptions } from "./net-options.ts";
 import { CliError, MAX_MEM, parseCount, parseSize } from "./options.ts";
 import { runVirt } from "./run.ts";
 import { EXIT_LIMIT, RAM_BASE, runElf } from "./run-elf.ts";
@@ -96,9 +97,27 @@ Examples:
     .option("--bios <file>", "M-mode firmware (OpenSBI fw_jump/fw_dynamic) instead of the built-in SBI")
     .option("--no-reboot", "exit when the guest reboots instead of restarting it")
     .option("--stats", "print instructions retired, wall time and MIPS to stderr at the end")
+    .option(
+      "--net <spec>",
+      "a network card: user[,hostfwd=tcp:HOSTADDR:PORT-:GUESTPORT…][,restrict=on] (the default), " +
+        "socket,listen=HOST:PORT or socket,connect=HOST:PORT (a cable to another VM), or none; repeat for more cards",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .addHelpText(
       "after",
       `
+Network (--net, QEMU's -netdev user and -netdev socket):
+  user     user-mode networking, on by default: the guest gets 10.0.2.15 by DHCP,
+           10.0.2.2 is the gateway and stands for this host's 127.0.0.1, 10.0.2.3
+           resolves names through this host's resolver; no root needed.
+           hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT forwards a
+           host port to the guest (HOSTADDR empty: every address); restrict=on
+           cuts the guest off from everything but DHCP, DNS and forwarded ports.
+  socket   listen=HOST:PORT or connect=HOST:PORT: an Ethernet cable to another
+           popek (or QEMU -netdev socket) VM; give each VM its own mac=.
+  none     no network card.
+
 Console:
   In a terminal the console is raw (Ctrl-C goes to the guest). Ctrl-A is the
   escape key: Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-A a sends Ctrl-A.
@@ -121,7 +140,8 @@ Exit status:
 Examples:
   popek run
   popek run --kernel Image --initrd initramfs.cpio.gz --append 'console=ttyS0' --smp 2
-  popek run --bios /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin --kernel Image`,
+  popek run --bios /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin --kernel Image
+  popek run --net user,hostfwd=tcp:127.0.0.1:8022-:22`,
     )
     .action(
       async (opts: {
@@ -134,9 +154,11 @@ Examples:
         bios?: string;
         reboot: boolean;
         stats?: boolean;
+        net: string[];
       }) => {
         const smp = parseCount(opts.smp, "--smp");
         if (smp > 64) throw new CliError(`--smp ${opts.smp}: at most 64 harts are supported`);
+        const net = parseNetOptions(opts.net);
         exitCode = await runVirt(
           {
             image: opts.image,
@@ -148,6 +170,7 @@ Examples:
             bios: opts.bios,
             noReboot: !opts.reboot,
             stats: opts.stats === true,
+            net,
           },
           io,
         );

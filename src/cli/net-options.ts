@@ -5,6 +5,9 @@
  * `-netdev socket` cable to another VM. `none` leaves the machine without a card. Each --net adds one virtio-net
  * card; MACs default to QEMU's 52:54:00:12:34:56, the next card's ending in 57 and so on.
  */
+import { virtioMmio } from "../core/devices/virtio/mmio.ts";
+import { VirtioNet } from "../core/devices/virtio/net.ts";
+import type { VirtioFactory } from "../core/machine/virt.ts";
 import type { NetBackend } from "../core/net/backend.ts";
 import { HostNetError } from "../core/net/host.ts";
 import { macToString, parseIp, parseMac } from "../core/net/packet.ts";
@@ -169,4 +172,30 @@ export async function openNetBackend(spec: NetSpec, onError: (message: string) =
     if (e instanceof HostNetError) throw new CliError(`--net ${spec.kind}: ${e.message}`);
     throw e;
   }
+}
+
+/** The cards of a machine, ready for MachineConfig.virtio, and a way to release their host sockets. */
+export interface NetDevices {
+  readonly cards: readonly VirtioNet[];
+  readonly factories: readonly VirtioFactory[];
+  close(): void;
+}
+
+/** Open every spec's backend and put a virtio-net card on each; on a failure the ones opened are closed again. */
+export async function openNetDevices(
+  specs: readonly NetSpec[],
+  onError: (message: string) => void,
+): Promise<NetDevices> {
+  const backends: NetBackend[] = [];
+  const close = () => {
+    for (const b of backends) b.close();
+  };
+  try {
+    for (const s of specs) backends.push(await openNetBackend(s, onError));
+  } catch (e) {
+    close();
+    throw e;
+  }
+  const cards = backends.map((b, i) => new VirtioNet(b, specs[i]!.mac));
+  return { cards, factories: cards.map((c) => virtioMmio(c, { onError })), close };
 }

@@ -3,18 +3,23 @@
  * terminal the console is raw and Ctrl-A is an escape key as in QEMU's `-nographic` (Ctrl-A x quits, Ctrl-A h lists
  * the keys); with pipes, bytes pass through unchanged. The terminal is restored however the run ends.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { LoadError } from "../core/firmware/elf.ts";
-import type { VirtExit } from "../core/machine/virt.ts";
+import type { VirtExit, VirtioFactory } from "../core/machine/virt.ts";
 import { FileError, readInputFile } from "../host/node/files.ts";
-import { bootImage } from "./image.ts";
 import type { CliIo } from "./io.ts";
+import { type NetSpec, openNetDevices, parseNetOptions } from "./net-options.ts";
 import { CliError } from "./options.ts";
 
 /** The escape key (Ctrl-A), as QEMU's default. */
 const ESCAPE = 0x01;
+/** Command line of the default guest (its console is the UART). */
+export const DEFAULT_APPEND = "console=ttyS0";
+/** Environment variable naming the directory of the default guest image. */
+export const IMAGES_ENV = "POPEK_IMAGES";
+
 export interface RunOptions {
-  /** Registered image set to boot when no --kernel is given (default: the built default set). */
-  readonly image?: string;
   readonly kernel?: string;
   readonly initrd?: string;
   readonly append?: string;
@@ -25,6 +30,8 @@ export interface RunOptions {
   readonly noReboot?: boolean;
   /** Print instructions, time and MIPS to stderr at the end. */
   readonly stats?: boolean;
+  /** Network cards (--net); absent: one card on user-mode networking, as QEMU. */
+  readonly net?: readonly NetSpec[];
 }
 
 /** The console's input side: the process's stdin unless a test passes its own. */
@@ -38,32 +45,75 @@ export interface ConsoleInput {
   pause(): void;
 }
 
+/** Where the default guest lives: $POPEK_IMAGES, else ../shared/images beside the repository. */
+export function defaultImageDir(): string {
+  const env = process.env[IMAGES_ENV];
+  if (env) return env;
+  return new URL("../../../shared/images/", import.meta.url).pathname;
+}
+
 const HELP = ["C-a h    print this help", "C-a x    exit popek", "C-a a    send C-a to the guest (C-a C-a too)", ""];
 
 /** Boot the guest and run it until it powers off or the user quits; returns the process exit code. */
 export async function runVirt(opts: RunOptions, io: CliIo, stdin: ConsoleInput = process.stdin): Promise<number> {
+  let kernelPath = opts.kernel;
+  let initrdPath = opts.initrd;
   let append = opts.append;
-  let kernel: Uint8Array;
-  let initrd: Uint8Array | undefined;
-  if (opts.kernel === undefined) {
-    if (opts.initrd !== undefined) throw new CliError("--initrd needs --kernel");
-    // An image set from the cache (the default one is built first if missing), checked against its manifest.
-    const image = await bootImage(opts.image, io);
-    kernel = image.kernel;
-    initrd = image.initrd;
-    append ??= image.append;
-  } else {
-    if (opts.image !== undefined) throw new CliError("--image and --kernel exclude each other");
-    kernel = await readFile(opts.kernel);
-    initrd = opts.initrd === undefined ? undefined : await readFile(opts.initrd);
+  if (kernelPath === undefined) {
+    if (initrdPath !== undefined) throw new CliError("--initrd needs --kernel");
+    const dir = defaultImageDir();
+    kernelPath = join(dir, "Image");
+    if (!existsSync(kernelPath)) {
+      throw new CliError(
+        `no --kernel given and the default guest image is missing (looked for ${kernelPath}). popek does not build ` +
+          `its own guest image yet (that is a separate issue); pass --kernel Image [--initrd initramfs.cpio.gz], ` +
+          `or set ${IMAGES_ENV} to a directory holding Image and initramfs.cpio.gz`,
+      );
+    }
+    const initrd = join(dir, "initramfs.cpio.gz");
+    if (existsSync(initrd)) initrdPath = initrd;
+    append ??= DEFAULT_APPEND;
   }
+  const kernel = await readFile(kernelPath);
+  const initrd = initrdPath === undefined ? undefined : await readFile(initrdPath);
   const bios = opts.bios === undefined ? undefined : await readFile(opts.bios);
 
+  const nets = await openNetDevices(opts.net ?? parseNetOptions([]), (m) => io.stderr(`popek: ${m}\n`));
+  try {
+    return await runMachine(opts, io, stdin, { kernel, initrd, bios, append, virtio: virtioSlots(nets.factories) });
+  } finally {
+    nets.close();
+  }
+}
+
+/** virtio-mmio slots for `devices`, taken from the highest address down as QEMU's virt board assigns them. */
+function virtioSlots(devices: readonly VirtioFactory[]): (VirtioFactory | undefined)[] {
+  if (devices.length > 8) throw new CliError(`${devices.length} virtio devices: the virt board has 8 slots`);
+  const slots = new Array<VirtioFactory | undefined>(8).fill(undefined);
+  devices.forEach((d, i) => {
+    slots[7 - i] = d;
+  });
+  return slots;
+}
+
+async function runMachine(
+  opts: RunOptions,
+  io: CliIo,
+  stdin: ConsoleInput,
+  boot: {
+    kernel: Uint8Array;
+    initrd: Uint8Array | undefined;
+    bios: Uint8Array | undefined;
+    append: string | undefined;
+    virtio: (VirtioFactory | undefined)[];
+  },
+): Promise<number> {
+  const { kernel, initrd, bios, append, virtio } = boot;
   const { VirtMachine, BootError } = await import("../core/machine/virt.ts");
   let machine: InstanceType<typeof VirtMachine>;
   try {
     machine = new VirtMachine(
-      { ramSize: opts.mem, harts: opts.smp, kernel, initrd, bios, bootargs: append },
+      { ramSize: opts.mem, harts: opts.smp, kernel, initrd, bios, bootargs: append, virtio },
       // The console may hand its array on to a pipe write that outlives the call; the machine never reuses it.
       { onOutput: (bytes) => io.stdout(bytes) },
     );
