@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { parseDriveOptions } from "./drive-options.ts";
 import { runExec } from "./exec.ts";
 import { imageAdd, imageBuild, imageList } from "./image.ts";
 import { type CliIo, nodeIo } from "./io.ts";
@@ -104,6 +105,15 @@ Examples:
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
+    .option(
+      "--drive <spec>",
+      "a disk: file=PATH[,readonly=on][,snapshot=on][,format=raw][,serial=S]; the first is /dev/vda; " +
+        "repeat for more disks",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option("--virtio-console", "add a virtio console on this terminal (the guest's hvc); terminal input goes to it")
+    .option("--no-rng", "leave out the virtio-rng entropy device (on by default)")
     .addHelpText(
       "after",
       `
@@ -118,10 +128,31 @@ Network (--net, QEMU's -netdev user and -netdev socket):
            popek (or QEMU -netdev socket) VM; give each VM its own mac=.
   none     no network card.
 
+Disks (--drive, QEMU's -drive with if=virtio):
+  file=PATH    a raw image (format=raw), one virtio-blk disk; the first --drive
+               is /dev/vda, the next /dev/vdb, ... (boot it with
+               --append 'root=/dev/vda rw console=ttyS0'). The image is locked
+               against a second VM opening it read-write (PATH.popek-lock).
+  readonly=on  the guest sees a read-only disk; writes fail.
+  snapshot=on  writes go to memory and are lost at exit; the image never changes.
+  serial=S     the disk's ID string (/sys/block/vda/serial), at most 20 chars.
+  A guest FLUSH (sync) is an fsync of the image.
+
 Console:
   In a terminal the console is raw (Ctrl-C goes to the guest). Ctrl-A is the
   escape key: Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-A a sends Ctrl-A.
   With stdin not a terminal (a pipe, a file) bytes pass through unchanged.
+  The UART (ttyS0) and the SBI console (hvc0 in the default kernel) print here.
+  --virtio-console adds a virtio console (hvc1 in the default kernel, whose
+  hvc0 is the SBI console; hvc0 in kernels without HVC_RISCV_SBI); its output
+  prints here too, and terminal input goes to it instead of the UART: use
+  --append 'console=hvc1'.
+
+Entropy:
+  A virtio-rng device (/dev/hwrng, fed from this host's cryptographic RNG) is
+  on by default, unlike QEMU, so guests have entropy from the start; --no-rng
+  leaves it out. Virtio slots (8) go to disks, network cards, the console and
+  the rng in that order, from the highest address down as in QEMU.
 
 Default guest:
   Without --kernel: the default image set (Linux 6.1 + BusyBox initramfs, built
@@ -141,7 +172,9 @@ Examples:
   popek run
   popek run --kernel Image --initrd initramfs.cpio.gz --append 'console=ttyS0' --smp 2
   popek run --bios /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin --kernel Image
-  popek run --net user,hostfwd=tcp:127.0.0.1:8022-:22`,
+  popek run --net user,hostfwd=tcp:127.0.0.1:8022-:22
+  popek run --kernel Image --append 'root=/dev/vda rw console=ttyS0' --drive file=rootfs.ext4
+  popek run --kernel Image --drive file=rootfs.ext4,snapshot=on --append 'root=/dev/vda rw console=ttyS0'`,
     )
     .action(
       async (opts: {
@@ -155,10 +188,14 @@ Examples:
         reboot: boolean;
         stats?: boolean;
         net: string[];
+        drive: string[];
+        virtioConsole?: boolean;
+        rng: boolean;
       }) => {
         const smp = parseCount(opts.smp, "--smp");
         if (smp > 64) throw new CliError(`--smp ${opts.smp}: at most 64 harts are supported`);
         const net = parseNetOptions(opts.net);
+        const drives = parseDriveOptions(opts.drive);
         exitCode = await runVirt(
           {
             image: opts.image,
@@ -171,6 +208,9 @@ Examples:
             noReboot: !opts.reboot,
             stats: opts.stats === true,
             net,
+            drives,
+            virtioConsole: opts.virtioConsole === true,
+            rng: opts.rng,
           },
           io,
         );

@@ -5,9 +5,13 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { VirtioConsole } from "../core/devices/virtio/console.ts";
+import { virtioMmio } from "../core/devices/virtio/mmio.ts";
+import { VirtioRng } from "../core/devices/virtio/rng.ts";
 import { LoadError } from "../core/firmware/elf.ts";
 import type { VirtExit, VirtioFactory } from "../core/machine/virt.ts";
 import { FileError, readInputFile } from "../host/node/files.ts";
+import { type DriveSpec, openDrives } from "./drive-options.ts";
 import type { CliIo } from "./io.ts";
 import { type NetSpec, openNetDevices, parseNetOptions } from "./net-options.ts";
 import { CliError } from "./options.ts";
@@ -32,6 +36,12 @@ export interface RunOptions {
   readonly stats?: boolean;
   /** Network cards (--net); absent: one card on user-mode networking, as QEMU. */
   readonly net?: readonly NetSpec[];
+  /** Disks (--drive), in order: the first takes the highest virtio slot and is the guest's /dev/vda, as in QEMU. */
+  readonly drives?: readonly DriveSpec[];
+  /** A virtio console on the terminal (--virtio-console): terminal input goes to it instead of the UART. */
+  readonly virtioConsole?: boolean;
+  /** The virtio-rng entropy device (default on; --no-rng). */
+  readonly rng?: boolean;
 }
 
 /** The console's input side: the process's stdin unless a test passes its own. */
@@ -78,12 +88,31 @@ export async function runVirt(opts: RunOptions, io: CliIo, stdin: ConsoleInput =
   const initrd = initrdPath === undefined ? undefined : await readFile(initrdPath);
   const bios = opts.bios === undefined ? undefined : await readFile(opts.bios);
 
-  const nets = await openNetDevices(opts.net ?? parseNetOptions([]), (m) => io.stderr(`popek: ${m}\n`));
+  const warn = (m: string) => io.stderr(`popek: ${m}\n`);
+  // Devices in the order QEMU users give -device: disks (the first is /dev/vda), network cards, console, entropy.
+  const drives = await openDrives(opts.drives ?? [], warn);
   try {
-    return await runMachine(opts, io, stdin, { kernel, initrd, bios, append, virtio: virtioSlots(nets.factories) });
+    const nets = await openNetDevices(opts.net ?? parseNetOptions([]), warn);
+    try {
+      const con = opts.virtioConsole ? new VirtioConsole((bytes) => io.stdout(bytes), { size: terminalSize() }) : null;
+      const devices = [...drives.factories, ...nets.factories];
+      if (con !== null) devices.push(virtioMmio(con, { onError: warn }));
+      if (opts.rng !== false) devices.push(virtioMmio(new VirtioRng(), { onError: warn }));
+      const virtio = virtioSlots(devices);
+      return await runMachine(opts, io, stdin, { kernel, initrd, bios, append, virtio, console: con });
+    } finally {
+      nets.close();
+    }
   } finally {
-    nets.close();
+    // Requests in flight finish, written data is fsynced and the images' locks dropped before popek exits.
+    await drives.close();
   }
+}
+
+/** The terminal's size for the virtio console, if stdout is a terminal. */
+function terminalSize(): { cols: number; rows: number } | undefined {
+  const out = process.stdout;
+  return out.isTTY ? { cols: out.columns, rows: out.rows } : undefined;
 }
 
 /** virtio-mmio slots for `devices`, taken from the highest address down as QEMU's virt board assigns them. */
@@ -106,9 +135,11 @@ async function runMachine(
     bios: Uint8Array | undefined;
     append: string | undefined;
     virtio: (VirtioFactory | undefined)[];
+    /** The virtio console that takes terminal input, if any (else the UART does). */
+    console: VirtioConsole | null;
   },
 ): Promise<number> {
-  const { kernel, initrd, bios, append, virtio } = boot;
+  const { kernel, initrd, bios, append, virtio, console: con } = boot;
   const { VirtMachine, BootError } = await import("../core/machine/virt.ts");
   let machine: InstanceType<typeof VirtMachine>;
   try {
@@ -124,13 +155,15 @@ async function runMachine(
     throw e;
   }
 
+  const send = (bytes: Uint8Array) => (con !== null ? con.receive(bytes) : machine.sendInput(bytes));
+  const onResize = () => con?.resize(process.stdout.columns, process.stdout.rows);
   const tty = stdin.isTTY && typeof stdin.setRawMode === "function";
   let quit = false;
   let escaped = false;
   const eol = tty ? "\r\n" : "\n";
   const onData = (chunk: Uint8Array) => {
     if (!tty) {
-      machine.sendInput(chunk);
+      send(chunk);
       return;
     }
     const out: number[] = [];
@@ -152,7 +185,7 @@ async function runMachine(
         out.push(b);
       }
     }
-    if (out.length > 0) machine.sendInput(Uint8Array.from(out));
+    if (out.length > 0) send(Uint8Array.from(out));
   };
 
   const signals: [NodeJS.Signals, number][] = [
@@ -173,6 +206,7 @@ async function runMachine(
   if (tty) stdin.setRawMode!(true);
   stdin.on("data", onData);
   stdin.resume();
+  if (con !== null && process.stdout.isTTY) process.stdout.on("resize", onResize);
 
   const start = performance.now();
   let exit: VirtExit;
@@ -190,6 +224,7 @@ async function runMachine(
   } finally {
     stdin.off("data", onData);
     stdin.pause();
+    process.stdout.off("resize", onResize);
     restore();
     process.off("exit", restore);
     for (const [s] of signals) process.off(s, onSignal);

@@ -1,0 +1,237 @@
+// Linux on popek's virtio devices, with `popek run` as a child process: the ext4 root disk on virtio-blk
+// (root=/dev/vda) — a file written and synced in the guest is in the image afterwards (read back with debugfs);
+// snapshot=on leaves the image's sha256 unchanged; readonly=on gives the guest a read-only disk it cannot write;
+// the first --drive is /dev/vda; /dev/hwrng gives bytes from virtio-rng; a virtio console carries the shell
+// (console=hvc1: this kernel's hvc0 is the SBI console). Each boot has a hard timeout and fails as soon as the
+// console shows a panic, an oops or a device error.
+import assert from "node:assert/strict";
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { gunzipSync } from "node:zlib";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const NODE = join(ROOT, "node_modules/.bin/node");
+const CLI = join(ROOT, "src/cli/main.ts");
+const IMAGES = process.env.POPEK_IMAGES ?? join(ROOT, "../shared/images");
+const KERNEL = join(IMAGES, "Image");
+const INITRD = join(IMAGES, "initramfs.cpio.gz");
+const ROOTFS_GZ = join(IMAGES, "rootfs.ext4.gz");
+const PROMPT = "guest:/# ";
+/** Hard limit for one boot, its commands and poweroff. */
+const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 180_000);
+/** Console text that ends a boot at once: the kernel or popek reported a failure. */
+const FATAL = /Kernel panic|Oops|BUG:|Unable to mount root|device needs reset|I\/O error|unhandled signal/;
+
+const noImages = [KERNEL, INITRD, ROOTFS_GZ].every(existsSync)
+  ? false
+  : `no guest image: ${KERNEL}, ${INITRD} or ${ROOTFS_GZ} is missing`;
+
+const work = mkdtempSync(join(tmpdir(), "popek-virtio-boot-"));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+let images = 0;
+/** A fresh copy of the 32 MiB ext4 root image. */
+function rootImage(): string {
+  const p = join(work, `rootfs${images++}.ext4`);
+  writeFileSync(p, gunzipSync(readFileSync(ROOTFS_GZ)));
+  return p;
+}
+
+const sha256 = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
+
+/** A file's content in an ext4 image, through debugfs (e2fsprogs); null if the file does not exist. */
+function debugfsCat(image: string, path: string): string | null {
+  const r = spawnSync("debugfs", ["-R", `cat ${path}`, image], { encoding: "latin1" });
+  if (r.error) throw new Error("debugfs not found: install the Debian package e2fsprogs");
+  if (/File not found/.test(r.stderr)) return null;
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+/** A running guest: console output so far; waiting for text fails fast on a fatal message or an early exit. */
+class Guest {
+  readonly child: ChildProcessWithoutNullStreams;
+  out = "";
+  err = "";
+  private waiters: (() => void)[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[]) {
+    this.child = spawn(NODE, [CLI, "run", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const poke = () => {
+      for (const w of this.waiters.splice(0)) w();
+    };
+    this.child.stdout.on("data", (d: Buffer) => {
+      this.out += d.toString("latin1");
+      poke();
+    });
+    this.child.stderr.on("data", (d: Buffer) => {
+      this.err += d.toString();
+      poke();
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.on("exit", (code) => {
+        resolve(code);
+        poke();
+      }),
+    );
+  }
+
+  /** Wait until the output after `from` contains `text`; returns the index just past it. */
+  async waitFor(text: string, from = 0): Promise<number> {
+    for (;;) {
+      const i = this.out.indexOf(text, from);
+      if (i >= 0) return i + text.length;
+      const fatal = FATAL.exec(this.out) ?? FATAL.exec(this.err);
+      if (fatal) throw new Error(`guest failed (${fatal[0]}) before printing ${JSON.stringify(text)}`);
+      if (this.child.exitCode !== null) {
+        throw new Error(`popek exited (${this.child.exitCode}) before the guest printed ${JSON.stringify(text)}`);
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** Type `command`, wait for its output (ended by a marker the echoed command line cannot contain). */
+  async run(command: string): Promise<string> {
+    const n = Math.floor(Math.random() * 1e9);
+    const marker = `__done_${n}__`;
+    const from = this.out.length;
+    this.child.stdin.write(`${command}; echo __do""ne_${n}__\n`);
+    const end = await this.waitFor(marker, from + command.length);
+    const text = this.out.slice(from, end - marker.length);
+    await this.waitFor(PROMPT, end);
+    return text.replaceAll("\r\n", "\n");
+  }
+
+  /** `poweroff -f`, then the exit status. */
+  async poweroff(): Promise<number | null> {
+    this.child.stdin.write("poweroff -f\n");
+    return this.exited;
+  }
+}
+
+/** Boot with `args`, run `session`, kill the child after BOOT_TIMEOUT_MS or on failure. */
+async function boot(args: string[], session: (g: Guest) => Promise<void>, diag: (m: string) => void): Promise<void> {
+  const start = performance.now();
+  const g = new Guest(["--kernel", KERNEL, ...args]);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      g.child.kill("SIGKILL");
+      reject(new Error(`timed out after ${BOOT_TIMEOUT_MS} ms; console tail:\n${g.out.slice(-2000)}\n${g.err}`));
+    }, BOOT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([
+      (async () => {
+        await g.waitFor("guest ready");
+        await g.waitFor(PROMPT);
+        diag(`prompt after ${((performance.now() - start) / 1000).toFixed(2)} s`);
+        await session(g);
+        diag(`done after ${((performance.now() - start) / 1000).toFixed(2)} s`);
+      })(),
+      timeout,
+    ]);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n--- console tail ---\n${g.out.slice(-3000)}\n--- stderr ---\n${g.err}`);
+  } finally {
+    clearTimeout(timer);
+    if (g.child.exitCode === null) g.child.kill("SIGKILL");
+    await g.exited;
+  }
+  assert.doesNotMatch(g.out, FATAL);
+  assert.doesNotMatch(g.err, /popek: /, "no device or I/O errors reported");
+}
+
+describe("virtio devices under Linux", { timeout: 5 * BOOT_TIMEOUT_MS }, () => {
+  test("ext4 root on /dev/vda: a file written and synced in the guest is in the image; the first --drive is vda; hwrng", {
+    skip: noImages,
+  }, async (t) => {
+    const img = rootImage();
+    const second = join(work, "second.raw");
+    writeFileSync(second, new Uint8Array(1 << 20));
+    const proof = `written by the guest ${Date.now()}`;
+    await boot(
+      ["--append", "root=/dev/vda rw console=ttyS0", "--drive", `file=${img}`, "--drive", `file=${second},format=raw`],
+      async (g) => {
+        const mounts = await g.run("grep ' / ' /proc/mounts");
+        assert.match(mounts, /\/dev\/root \/ ext4 rw/);
+        const sizes = await g.run("cat /sys/block/vda/size /sys/block/vdb/size /sys/block/vda/ro");
+        assert.match(sizes, /\n65536\n2048\n0\n/);
+        await g.run(`echo '${proof}' > /root/proof.txt; sync`);
+        assert.match(await g.run("cat /root/proof.txt"), new RegExp(`\n${proof}\n`));
+        // The raw second disk: write a sector through the page cache, flush it (FLUSH -> fsync) and read it back.
+        await g.run("echo second-disk-data | dd of=/dev/vdb bs=512 seek=7 conv=fsync 2>/dev/null");
+        const rng = await g.run(
+          "cat /sys/class/misc/hw_random/rng_current; head -c 64 /dev/hwrng | od -An -v -tx1 | wc -w",
+        );
+        assert.match(rng, /\nvirtio_rng\.0\n64\n/);
+        const code = await g.poweroff();
+        assert.equal(code, 0);
+      },
+      (m) => t.diagnostic(m),
+    );
+    assert.equal(debugfsCat(img, "/root/proof.txt"), `${proof}\n`);
+    const raw = readFileSync(second);
+    assert.equal(raw.subarray(7 * 512, 7 * 512 + 17).toString("latin1"), "second-disk-data\n");
+    assert.ok(!existsSync(`${img}.popek-lock`), "the lock is gone after exit");
+  });
+
+  test("snapshot=on: the guest reads back its writes, the image file is unchanged", { skip: noImages }, async (t) => {
+    const img = rootImage();
+    const before = sha256(img);
+    await boot(
+      ["--append", "root=/dev/vda rw console=ttyS0", "--drive", `file=${img},snapshot=on`],
+      async (g) => {
+        await g.run("echo only-in-memory > /root/snap.txt; dd if=/dev/urandom of=/root/big bs=64k count=32; sync");
+        assert.match(await g.run("cat /root/snap.txt; wc -c < /root/big"), /\nonly-in-memory\n2097152\n/);
+        assert.equal(await g.poweroff(), 0);
+      },
+      (m) => t.diagnostic(m),
+    );
+    assert.equal(sha256(img), before);
+    assert.equal(debugfsCat(img, "/root/snap.txt"), null);
+  });
+
+  test("readonly=on: the guest sees a read-only disk and cannot write it; the image is unchanged", {
+    skip: noImages,
+  }, async (t) => {
+    const img = rootImage();
+    const before = sha256(img);
+    await boot(
+      ["--append", "root=/dev/vda ro console=ttyS0", "--drive", `file=${img},readonly=on`],
+      async (g) => {
+        assert.match(await g.run("cat /sys/block/vda/ro"), /\n1\n/);
+        const w = await g.run("echo x > /root/x.txt; echo status=$?");
+        assert.match(w, /Read-only file system/);
+        assert.match(w, /status=1/);
+        assert.match(await g.run("mount -o remount,rw / 2>&1; echo status=$?"), /write-protected|status=[1-9]/);
+        const dd = await g.run("dd if=/dev/zero of=/dev/vda bs=512 count=1 2>&1; echo status=$?");
+        assert.match(dd, /status=1/);
+        assert.equal(await g.poweroff(), 0);
+      },
+      (m) => t.diagnostic(m),
+    );
+    assert.equal(sha256(img), before);
+  });
+
+  test("--virtio-console: the shell runs on hvc1 (console=hvc1), input and output through virtio", {
+    skip: noImages,
+  }, async (t) => {
+    await boot(
+      ["--initrd", INITRD, "--append", "console=hvc1", "--virtio-console"],
+      async (g) => {
+        const out = await g.run("tty; cat /proc/consoles; cat /sys/bus/virtio/devices/*/device");
+        assert.match(out, /\n\/dev\/hvc1\n/);
+        assert.match(out, /hvc1 +-W- \(EC/);
+        assert.match(out, /0x0003/);
+        assert.equal(await g.poweroff(), 0);
+      },
+      (m) => t.diagnostic(m),
+    );
+  });
+});
