@@ -44,7 +44,6 @@ class FakeHart implements SbiHart {
     this.tlbFlushes++;
   }
 
-
   writePmp(num: number, v: bigint): boolean {
     if (num === 0x3a0) this.csr[CsrSlot.pmpcfg] = v;
     else if (num >= 0x3b0 && num < 0x3c0) this.csr[CsrSlot.pmpaddr + num - 0x3b0] = v & ((1n << 54n) - 1n);
