@@ -4,6 +4,8 @@
 // and a fuzz run of random rings.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { RAM_OFFSET } from "../../cpu/layout.ts";
+import { VirtMachine } from "../../machine/virt.ts";
 import {
   INT_VRING,
   MMIO,
@@ -13,6 +15,7 @@ import {
   VIRTIO_F_VERSION_1,
   type VirtioDevice,
   type VirtioMmio,
+  virtioMmio,
 } from "./mmio.ts";
 import {
   Chain,
@@ -603,5 +606,65 @@ describe("fuzz", () => {
     }
     t.diagnostic(`${iterations} iterations: ${served} chains served, ${broken} resets after DEVICE_NEEDS_RESET`);
     assert.ok(broken > 0 && served > 0, `broken ${broken}, served ${served}`);
+  });
+});
+
+describe("in the virt machine", () => {
+  test("slot 7 answers at 0x1000_8000 on PLIC source 8; DMA lands in guest RAM; a machine reset resets the device", () => {
+    const MiB = 1 << 20;
+    const kernel = new Uint8Array(64);
+    const dv = new DataView(kernel.buffer);
+    dv.setUint32(0, 0x0000006f, true); // j .
+    dv.setBigUint64(8, 0x20_0000n, true);
+    dv.setBigUint64(16, BigInt(MiB), true);
+    dv.setUint32(56, 0x05435352, true);
+    const dev = new Echo();
+    let t: VirtioMmio | null = null;
+    const virtio = new Array(8).fill(undefined);
+    virtio[7] = virtioMmio(dev, { onCreate: (x) => (t = x) });
+    const m = new VirtMachine({ ramSize: 64 * MiB, harts: 1, kernel, virtio }, { onOutput: () => {} });
+    const base = 0x1000_8000;
+    const r = (off: number) => m.bus.read(base + off, 4);
+    const w = (off: number, v: number) => m.bus.write(base + off, 4, v);
+    assert.equal(r(MMIO.MagicValue), 0x74726976);
+    assert.equal(r(MMIO.DeviceID), 42);
+    assert.equal(m.bus.read(0x1000_1000 + MMIO.DeviceID, 4), 0, "other slots stay empty");
+    assert.deepEqual(m.virtio, [t]);
+    // Negotiate and set up queue 0 in guest RAM at 0x8100_0000 through the bus, as a driver would.
+    w(MMIO.Status, STATUS.ACKNOWLEDGE | STATUS.DRIVER);
+    w(MMIO.DriverFeaturesSel, 1);
+    w(MMIO.DriverFeatures, 1);
+    w(MMIO.Status, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK);
+    const ram = new DataView(m.memory.buffer, RAM_OFFSET, 64 * MiB);
+    const desc = 0x8100_0000;
+    const avail = desc + 0x1000;
+    const used = desc + 0x2000;
+    w(MMIO.QueueSel, 0);
+    w(MMIO.QueueNum, 8);
+    w(MMIO.QueueDescLow, desc);
+    w(MMIO.QueueDriverLow, avail);
+    w(MMIO.QueueDeviceLow, used);
+    w(MMIO.QueueReady, 1);
+    w(MMIO.Status, STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK | STATUS.DRIVER_OK);
+    const off = (a: number) => a - 0x8000_0000;
+    ram.setUint32(off(0x8100_4000), 0xcafef00d, true);
+    ram.setBigUint64(off(desc), 0x8100_4000n, true);
+    ram.setUint32(off(desc) + 8, 4, true);
+    ram.setUint16(off(desc) + 12, VIRTQ_DESC_F_NEXT, true);
+    ram.setUint16(off(desc) + 14, 1, true);
+    ram.setBigUint64(off(desc) + 16, 0x8100_5000n, true);
+    ram.setUint32(off(desc) + 24, 4, true);
+    ram.setUint16(off(desc) + 28, VIRTQ_DESC_F_WRITE, true);
+    ram.setUint16(off(avail) + 4, 0, true);
+    ram.setUint16(off(avail) + 2, 1, true);
+    w(MMIO.QueueNotify, 0);
+    assert.equal(ram.getUint32(off(0x8100_5000), true), 0xcafef00d, "the device wrote guest RAM");
+    assert.equal(ram.getUint16(off(used) + 2, true), 1);
+    assert.equal(m.bus.read(0x0c00_1000, 4) & (1 << 8), 1 << 8, "PLIC source 8 pending");
+    w(MMIO.InterruptACK, INT_VRING);
+    assert.equal(m.bus.read(0x0c00_1000, 4) & (1 << 8), 0);
+    m.reset();
+    assert.equal(r(MMIO.Status), 0);
+    assert.equal(dev.resets, 2);
   });
 });
