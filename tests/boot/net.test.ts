@@ -2,7 +2,7 @@
 //  - user-mode networking (--net user, hostfwd): udhcpc gets 10.0.2.15 with router and DNS, ping of the gateway,
 //    wget of a page and of 4 MiB (checked by hash) from an HTTP server the test runs on 127.0.0.1 (reached as
 //    10.0.2.2), names resolved through 10.0.2.3 by the host's resolver, and a host connection through a forwarded
-//    port to a guest `nc -l` exchanging 3 MiB each way, checked by hash; throughput figures as diagnostics;
+//    port to a guest `nc -l` (4 MiB out, 1 MiB in), checked by hash; throughput figures as diagnostics;
 //  - two popek VMs on a socket cable (--net socket,listen / connect) ping each other and pass data over TCP;
 //  - a popek VM and a QEMU VM on the same kind of cable (QEMU's -netdev socket framing) ping each other.
 // Each boot has a hard timeout, and a kernel panic or oops fails the test at once.
