@@ -675,6 +675,21 @@ describe("TCP from the guest", () => {
     assert.equal(got, "AAAABBBBCCCC");
   });
 
+  test("a burst of in-order segments is acknowledged once, after the burst; out-of-order at once", async () => {
+    const { s, port } = await stack();
+    const { port: sp } = await listen(() => {});
+    const g = new GuestTcp(s, port, 33010, GW, sp);
+    await g.connect();
+    await new Promise((r) => setTimeout(r, 20));
+    port.frames.length = 0;
+    for (let i = 0; i < 10; i++) g.write(new Uint8Array(1000));
+    assert.equal(port.frames.length, 0, "no ACK inside the burst");
+    await new Promise((r) => setImmediate(r));
+    const acks = port.frames.filter(isTcp(sp, 33010));
+    assert.equal(acks.length, 1);
+    assert.equal(acks[0]!.tcp!.ack, g.seq);
+  });
+
   test("megabytes both ways arrive intact (hashes), within the guest's window", async () => {
     const { s, port } = await stack();
     const size = 3 * 1024 * 1024;
@@ -777,7 +792,9 @@ describe("TCP from the guest", () => {
     await g.connect();
     const t0 = Date.now();
     g.write(Buffer.from("?"));
-    port.lose = 1; // the ACK of "?" went through; the reply's segment is lost
+    // The (delayed) ACK of "?" goes through; the reply's segment is lost.
+    await port.take((p) => isTcp(sp, 33009)(p) && p.tcp!.ack === g.seq && p.tcp!.data.length === 0);
+    port.lose = 1;
     await g.pump(() => g.receivedBytes >= 9, 5000);
     assert.equal(g.text(), "important");
     assert.ok(Date.now() - t0 >= 900, "came after the RTO");

@@ -179,6 +179,8 @@ export class Slirp implements NetBackend {
   private lookups = 0;
   private timer: HostTimer | null = null;
   private pumping = false;
+  /** Connections with a delayed ACK, sent from one microtask after the guest's burst of frames. */
+  private readonly delayedAcks: TcpConnection[] = [];
   private readonly seg = new TcpSegment();
   private readonly tcpLink: TcpLink;
 
@@ -207,6 +209,7 @@ export class Slirp implements NetBackend {
       nextIpId: () => this.nextIpId(),
       remove: (c) => this.removeTcp(c),
       armTimer: () => this.armTimer(),
+      deferAck: (c) => this.deferAck(c),
     };
   }
 
@@ -806,6 +809,16 @@ export class Slirp implements NetBackend {
       }
     }
     return -1;
+  }
+
+  private deferAck(c: TcpConnection): void {
+    if (this.delayedAcks.push(c) === 1) queueMicrotask(() => this.flushAcks());
+  }
+
+  private flushAcks(): void {
+    const list = this.delayedAcks;
+    for (let i = 0; i < list.length; i++) list[i]!.flushAck();
+    list.length = 0;
   }
 
   // ---- Timers ----

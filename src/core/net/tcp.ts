@@ -57,6 +57,8 @@ const RTO_INITIAL_MS = 1000;
 const RTO_MAX_MS = 16_000;
 /** Retransmissions without progress before the connection is reset. */
 const MAX_RETRIES = 8;
+/** Unacknowledged bytes from the guest after which the ACK goes out at once instead of with the batch. */
+const ACK_EVERY = 64 * 1024;
 /** How long a closed connection lingers to answer a retransmitted FIN. */
 const TIME_WAIT_MS = 2000;
 
@@ -92,6 +94,8 @@ export interface TcpLink {
   remove(c: TcpConnection): void;
   /** A connection set a deadline: make sure the stack's timer runs. */
   armTimer(): void;
+  /** Call `c.flushAck()` once the current burst of guest frames has been handled (a microtask later). */
+  deferAck(c: TcpConnection): void;
 }
 
 /** Bytes from the host not yet acknowledged by the guest: chunks in order, the first `headOff` bytes consumed. */
@@ -188,6 +192,10 @@ export class TcpConnection implements HostTcpEvents {
   /** Window we last advertised, in bytes. */
   private rcvAdvertised = 0;
   private ackPending = false;
+  /** The pending ACK acknowledges in-order data only: it may wait for the end of the guest's time slice. */
+  private ackDelayed = false;
+  /** The acknowledgment number we last sent. */
+  private rcvAcked = 0;
 
   /** When the retransmission / persist / TIME_WAIT timer fires (host.now() ms), or 0. */
   deadline = 0;
@@ -230,7 +238,11 @@ export class TcpConnection implements HostTcpEvents {
 
   /** The stack's per-connection flow: whether the card's queue is free and we have something to send. */
   get wantsOutput(): boolean {
-    return this.ackPending || (this.state >= TcpState.ESTABLISHED && this.sndQueue.length > 0) || this.hostEof;
+    return (
+      (this.ackPending && !this.ackDelayed) ||
+      (this.state >= TcpState.ESTABLISHED && this.sndQueue.length > 0) ||
+      this.hostEof
+    );
   }
 
   // ---- Host socket events ----
@@ -261,7 +273,7 @@ export class TcpConnection implements HostTcpEvents {
     // Our window opened: tell the guest if what it last heard was small (RFC 9293 §3.8.6.2.2 receiver-side SWS).
     if (this.state < TcpState.ESTABLISHED || this.state === TcpState.CLOSED) return;
     if (this.rcvAdvertised < RCV_BUF / 2) {
-      this.ackPending = true;
+      this.ackNow();
       this.output();
     }
   }
@@ -323,7 +335,7 @@ export class TcpConnection implements HostTcpEvents {
     }
     if (early > 0) {
       if (early >= len + (fin ? 1 : 0)) {
-        if (len > 0 || fin) this.ackPending = true;
+        if (len > 0 || fin) this.ackNow();
         len = 0;
         fin = false;
       } else if (early > len) {
@@ -368,6 +380,16 @@ export class TcpConnection implements HostTcpEvents {
           return;
         }
         if (take < len) fin = false; // the FIN lies beyond what we took
+        // In-order data: acknowledge once the guest's burst is over (delayed ACK, RFC 9293 §3.8.6.3), unless much
+        // is unacknowledged or the window is closing.
+        const delay =
+          take === len && !fin && seqDiff(this.rcvNxt, this.rcvAcked) < ACK_EVERY && this.rcvWindow() > ACK_EVERY;
+        if (delay && !this.ackPending) {
+          this.ackDelayed = true;
+          this.link.deferAck(this);
+        } else if (!delay) {
+          this.ackDelayed = false;
+        }
         this.ackPending = true;
       }
     }
@@ -375,7 +397,7 @@ export class TcpConnection implements HostTcpEvents {
     // The FIN.
     if (fin) {
       this.rcvNxt = (this.rcvNxt + 1) >>> 0;
-      this.ackPending = true;
+      this.ackNow();
       switch (this.state) {
         case TcpState.ESTABLISHED:
           this.state = TcpState.CLOSE_WAIT;
@@ -415,7 +437,7 @@ export class TcpConnection implements HostTcpEvents {
     this.state = TcpState.ESTABLISHED;
     this.setWindow(seg, true);
     this.progress();
-    this.ackPending = true;
+    this.ackNow();
     if (this.paused === false) this.sock?.resume();
     this.output();
   }
@@ -453,7 +475,20 @@ export class TcpConnection implements HostTcpEvents {
       if (avail > 0 && this.sndWnd <= sent && this.deadline === 0) this.armRto(); // zero window: probe later
       break;
     }
-    if (this.ackPending && link.canSend()) this.sendAck();
+    if (this.ackPending && !this.ackDelayed && link.canSend()) this.sendAck();
+  }
+
+  /** An ACK is due at the next output, not delayed. */
+  private ackNow(): void {
+    this.ackPending = true;
+    this.ackDelayed = false;
+  }
+
+  /** The guest's burst is over: send the delayed ACK (unless a segment carried it already). */
+  flushAck(): void {
+    if (!this.ackDelayed) return;
+    this.ackDelayed = false;
+    this.output();
   }
 
   /** The stack's timer reached `deadline`. */
@@ -662,7 +697,11 @@ export class TcpConnection implements HostTcpEvents {
     const tcpLen = hlen + len;
     putIp(f, ip, IP_HLEN + tcpLen, this.link.nextIpId(), IPPROTO_TCP, this.remoteIp, this.guestIp);
     put16(f, t + 16, fold(sum16(f, t, t + tcpLen, pseudoSum(this.remoteIp, this.guestIp, IPPROTO_TCP, tcpLen))));
-    if ((flags & TCP_ACK) !== 0) this.ackPending = false;
+    if ((flags & TCP_ACK) !== 0) {
+      this.ackPending = false;
+      this.ackDelayed = false;
+      this.rcvAcked = ack;
+    }
     this.link.sendIp(f, IP_HLEN + tcpLen, this.guestIp);
   }
 }
