@@ -2,8 +2,8 @@
 // (root=/dev/vda) — a file written and synced in the guest is in the image afterwards (read back with debugfs);
 // snapshot=on leaves the image's sha256 unchanged; readonly=on gives the guest a read-only disk it cannot write;
 // the first --drive is /dev/vda; /dev/hwrng gives bytes from virtio-rng; a virtio console carries the shell
-// (console=hvc1: this kernel's hvc0 is the SBI console). Each boot has a hard timeout and fails as soon as the
-// console shows a panic, an oops or a device error.
+// (console=hvc1: this kernel's hvc0 is the SBI console, which works beside it). Each boot has a hard timeout and
+// fails as soon as the console shows a panic, an oops or a device error.
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -219,7 +219,7 @@ describe("virtio devices under Linux", { timeout: 5 * BOOT_TIMEOUT_MS }, () => {
     assert.equal(sha256(img), before);
   });
 
-  test("--virtio-console: the shell runs on hvc1 (console=hvc1), input and output through virtio", {
+  test("--virtio-console: the shell runs on hvc1 (console=hvc1), input and output through virtio; hvc0 (SBI) too", {
     skip: noImages,
   }, async (t) => {
     await boot(
@@ -229,6 +229,9 @@ describe("virtio devices under Linux", { timeout: 5 * BOOT_TIMEOUT_MS }, () => {
         assert.match(out, /\n\/dev\/hvc1\n/);
         assert.match(out, /hvc1 +-W- \(EC/);
         assert.match(out, /0x0003/);
+        const from = g.out.length;
+        await g.run("echo through-the-sbi-console > /dev/hvc0");
+        await g.waitFor("through-the-sbi-console\r\n", from);
         assert.equal(await g.poweroff(), 0);
       },
       (m) => t.diagnostic(m),
