@@ -4,6 +4,7 @@
 //    10.0.2.2), names resolved through 10.0.2.3 by the host's resolver, and a host connection through a forwarded
 //    port to a guest `nc -l` (4 MiB out, 1 MiB in), checked by hash; throughput figures as diagnostics;
 //  - two popek VMs on a socket cable (--net socket,listen / connect) ping each other and pass data over TCP;
+//  - two VMs in this process on the in-process switch ping each other;
 //  - a popek VM and a QEMU VM on the same kind of cable (QEMU's -netdev socket framing) ping each other.
 // Each boot has a hard timeout, and a kernel panic or oops fails the test at once.
 import assert from "node:assert/strict";
@@ -14,6 +15,11 @@ import { createServer as createHttpServer } from "node:http";
 import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { virtioMmio } from "../../src/core/devices/virtio/mmio.ts";
+import { VirtioNet } from "../../src/core/devices/virtio/net.ts";
+import { type VirtioFactory, VirtMachine } from "../../src/core/machine/virt.ts";
+import type { NetBackend } from "../../src/core/net/backend.ts";
+import { NetSwitch } from "../../src/core/net/switch.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const NODE = join(ROOT, "node_modules/.bin/node");
@@ -35,35 +41,37 @@ const noQemu =
     ? false
     : "qemu-system-riscv64 or OpenSBI's fw_jump.bin is missing (Debian packages qemu-system-misc, opensbi)";
 
-/** A guest on a console pipe: output so far, waiting for text, typing commands. */
+/** A guest's console: output so far, waiting for text, typing commands (a child process or an in-process machine). */
 class Guest {
-  readonly child: ChildProcessWithoutNullStreams;
   readonly name: string;
   out = "";
   err = "";
-  private waiters: (() => void)[] = [];
+  exitCode: number | null = null;
   readonly exited: Promise<number | null>;
+  /** Send console input. */
+  type: (text: string) => void = () => {};
+  /** Stop the guest at once. */
+  kill: () => void = () => {};
+  private resolveExit: (code: number | null) => void = () => {};
+  private waiters: (() => void)[] = [];
   private n = 0;
 
-  constructor(name: string, cmd: string, args: string[]) {
+  constructor(name: string) {
     this.name = name;
-    this.child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const wakeAll = () => {
-      for (const w of this.waiters.splice(0)) w();
-    };
-    this.child.stdout.on("data", (d: Buffer) => {
-      this.out += d.toString("latin1");
-      wakeAll();
+    this.exited = new Promise((resolve) => {
+      this.resolveExit = resolve;
     });
-    this.child.stderr.on("data", (d: Buffer) => {
-      this.err += d.toString();
-    });
-    this.exited = new Promise((resolve) =>
-      this.child.on("exit", (code) => {
-        resolve(code);
-        wakeAll();
-      }),
-    );
+  }
+
+  output(text: string): void {
+    this.out += text;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  exit(code: number | null): void {
+    this.exitCode = code;
+    this.resolveExit(code);
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** Wait until the output after `from` contains `text`; returns the index just past it. Fails on a panic. */
@@ -74,9 +82,9 @@ class Guest {
       const fatal = FATAL.exec(this.out);
       if (fatal !== null)
         throw new Error(`${this.name}: ${fatal[0]}:\n${this.out.slice(fatal.index - 200, fatal.index + 2000)}`);
-      if (this.child.exitCode !== null) {
+      if (this.exitCode !== null) {
         throw new Error(
-          `${this.name} exited (${this.child.exitCode}) before printing ${JSON.stringify(text)}:\n${this.out.slice(-1500)}\n${this.err}`,
+          `${this.name} exited (${this.exitCode}) before printing ${JSON.stringify(text)}:\n${this.out.slice(-1500)}\n${this.err}`,
         );
       }
       await new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -88,7 +96,7 @@ class Guest {
     const k = ++this.n;
     const marker = `__done_${k}__`;
     const from = this.out.length;
-    this.child.stdin.write(`${command}; echo __do""ne_${k}__\n`);
+    this.type(`${command}; echo __do""ne_${k}__\n`);
     const t0 = performance.now();
     const end = await this.waitFor(marker, from + command.length);
     if (process.env.POPEK_TRACE_RUN)
@@ -99,17 +107,29 @@ class Guest {
   }
 
   async poweroff(): Promise<number | null> {
-    this.child.stdin.write("poweroff -f\n");
+    this.type("poweroff -f\n");
     return await this.exited;
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null) this.child.kill("SIGKILL");
   }
 }
 
+/** A guest in a child process with its console on pipes. */
+function spawnGuest(name: string, cmd: string, args: string[]): Guest {
+  const g = new Guest(name);
+  const child: ChildProcessWithoutNullStreams = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+  child.stdout.on("data", (d: Buffer) => g.output(d.toString("latin1")));
+  child.stderr.on("data", (d: Buffer) => {
+    g.err += d.toString();
+  });
+  child.on("exit", (code) => g.exit(code));
+  g.type = (text) => child.stdin.write(text);
+  g.kill = () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  };
+  return g;
+}
+
 function popek(name: string, net: string[]): Guest {
-  return new Guest(name, NODE, [
+  return spawnGuest(name, NODE, [
     CLI,
     "run",
     "--kernel",
@@ -120,6 +140,34 @@ function popek(name: string, net: string[]): Guest {
     "console=ttyS0",
     ...net.flatMap((n) => ["--net", n]),
   ]);
+}
+
+/** A virt machine in this process with one virtio-net card on `backend`, running until it powers off. */
+function machineGuest(name: string, backend: NetBackend, mac: Uint8Array): Guest {
+  const g = new Guest(name);
+  const virtio = new Array<VirtioFactory | undefined>(8).fill(undefined);
+  virtio[7] = virtioMmio(new VirtioNet(backend, mac), { onError: (m) => g.output(`\n[${m}]\n`) });
+  const m = new VirtMachine(
+    {
+      ramSize: 256 << 20,
+      harts: 1,
+      kernel: readFileSync(KERNEL),
+      initrd: readFileSync(INITRD),
+      bootargs: "console=ttyS0",
+      virtio,
+    },
+    { onOutput: (b) => g.output(Buffer.from(b).toString("latin1")) },
+  );
+  g.type = (text) => m.sendInput(Buffer.from(text));
+  g.kill = () => m.stop();
+  m.run().then(
+    (e) => g.exit(e.kind === "poweroff" ? e.code : -1),
+    (e: Error) => {
+      g.err += e.stack;
+      g.exit(-2);
+    },
+  );
+  return g;
 }
 
 /** Run `body` with the guests killed at the end and a hard time limit. */
@@ -302,7 +350,7 @@ describe("user-mode networking", { timeout: BOOT_TIMEOUT_MS + 10_000 }, () => {
   });
 });
 
-describe("VM to VM over a socket cable", { timeout: 2 * BOOT_TIMEOUT_MS + 10_000 }, () => {
+describe("VM to VM: socket cables and the in-process switch", { timeout: 2 * BOOT_TIMEOUT_MS + 10_000 }, () => {
   const configure = async (g: Guest, ip: string) => {
     const r = await g.run(`ifconfig eth0 ${ip} netmask 255.255.255.0 up; ip addr show eth0`);
     assert.match(r, new RegExp(`inet ${ip.replaceAll(".", "\\.")}/24`));
@@ -339,6 +387,27 @@ describe("VM to VM over a socket cable", { timeout: 2 * BOOT_TIMEOUT_MS + 10_000
     );
   });
 
+  test("two VMs in this process on an in-process switch ping each other", { skip: noImages }, async () => {
+    const sw = new NetSwitch();
+    const guests: Guest[] = [];
+    await bounded(
+      () => guests,
+      async () => {
+        const a = machineGuest("in-a", sw.port(), Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x1a));
+        const b = machineGuest("in-b", sw.port(), Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x1b));
+        guests.push(a, b);
+        await Promise.all([a.waitFor(PROMPT), b.waitFor(PROMPT)]);
+        await configure(a, "10.0.5.1");
+        await configure(b, "10.0.5.2");
+        assert.match(await a.run("ping -c 3 10.0.5.2"), /3 packets received, 0% packet loss/);
+        assert.match(await b.run("ping -c 3 10.0.5.1"), /3 packets received, 0% packet loss/);
+        assert.ok(sw.forwarded >= 12);
+        assert.equal(await a.poweroff(), 0);
+        assert.equal(await b.poweroff(), 0);
+      },
+    );
+  });
+
   test("a popek VM and a QEMU VM (-netdev socket) ping each other", { skip: noImages || noQemu }, async () => {
     const port = await freePort();
     const guests: Guest[] = [];
@@ -348,7 +417,7 @@ describe("VM to VM over a socket cable", { timeout: 2 * BOOT_TIMEOUT_MS + 10_000
         const a = popek("popek", [`socket,listen=127.0.0.1:${port}`]);
         guests.push(a);
         await a.waitFor("Linux version");
-        const q = new Guest("qemu", "qemu-system-riscv64", [
+        const q = spawnGuest("qemu", "qemu-system-riscv64", [
           "-M",
           "virt",
           "-m",
