@@ -154,6 +154,8 @@ export class Slirp implements NetBackend {
   private readonly mask: number;
   private readonly hostIp: number;
   private readonly dnsIp: number;
+  /** The gateway's MAC: the source of every IPv4 frame to the guest. */
+  private readonly hostMac: Uint8Array;
   private readonly guestDefault: number;
   private readonly restrict: boolean;
   private readonly config: SlirpConfig;
@@ -191,6 +193,7 @@ export class Slirp implements NetBackend {
     this.mask = config.netmask ?? SLIRP_NETMASK;
     this.hostIp = config.host ?? SLIRP_HOST;
     this.dnsIp = config.dns ?? SLIRP_DNS;
+    this.hostMac = specialMac(this.hostIp);
     this.guestDefault = config.dhcpStart ?? SLIRP_DHCP_START;
     this.restrict = config.restrict === true;
     this.dhcp = new DhcpServer({
@@ -334,7 +337,7 @@ export class Slirp implements NetBackend {
     const waiting = this.arpWaiting.get(ip);
     if (waiting !== undefined) {
       this.arpWaiting.delete(ip);
-      putEth(waiting, f.subarray(o, o + 6), specialMac(this.hostIp), ETHERTYPE_IPV4);
+      putEth(waiting, f.subarray(o, o + 6), this.hostMac, ETHERTYPE_IPV4);
       this.output(waiting);
     }
   }
@@ -393,14 +396,14 @@ export class Slirp implements NetBackend {
       this.arpRequest(dst);
       return;
     }
-    putEth(f, mac, specialMac(this.hostIp), ETHERTYPE_IPV4);
+    putEth(f, mac, this.hostMac, ETHERTYPE_IPV4);
     this.output(f.subarray(0, ETH_HLEN + ipLen));
   }
 
   private arpRequest(tpa: number): void {
     const r = new Uint8Array(ETH_HLEN + 28);
     const a = ETH_HLEN;
-    const mac = specialMac(this.hostIp);
+    const mac = this.hostMac;
     putEth(r, BROADCAST_MAC, mac, ETHERTYPE_ARP);
     put16(r, a, 1);
     put16(r, a + 2, ETHERTYPE_IPV4);
