@@ -1,5 +1,6 @@
 // Linux on popek's virtio devices, with `popek run` as a child process: the ext4 root disk on virtio-blk
-// (root=/dev/vda) — a file written and synced in the guest is in the image afterwards (read back with debugfs);
+// (root=/dev/vda) — a file written and synced in the guest is in the image afterwards (read back with debugfs, the
+// file system clean for e2fsck); serial=, discard and a raw second disk (/dev/vdb) work;
 // snapshot=on leaves the image's sha256 unchanged; readonly=on gives the guest a read-only disk it cannot write;
 // the first --drive is /dev/vda; /dev/hwrng gives bytes from virtio-rng; a virtio console carries the shell
 // (console=hvc1: this kernel's hvc0 is the SBI console, which works beside it). Each boot has a hard timeout and
@@ -148,7 +149,7 @@ async function boot(args: string[], session: (g: Guest) => Promise<void>, diag: 
 }
 
 describe("virtio devices under Linux", { timeout: 5 * BOOT_TIMEOUT_MS }, () => {
-  test("ext4 root on /dev/vda: a file written and synced in the guest is in the image; the first --drive is vda; hwrng", {
+  test("ext4 root on /dev/vda: a file written and synced in the guest is in the image; vda is the first --drive; serial, discard, hwrng", {
     skip: noImages,
   }, async (t) => {
     const img = rootImage();
@@ -156,7 +157,14 @@ describe("virtio devices under Linux", { timeout: 5 * BOOT_TIMEOUT_MS }, () => {
     writeFileSync(second, new Uint8Array(1 << 20));
     const proof = `written by the guest ${Date.now()}`;
     await boot(
-      ["--append", "root=/dev/vda rw console=ttyS0", "--drive", `file=${img}`, "--drive", `file=${second},format=raw`],
+      [
+        "--append",
+        "root=/dev/vda rw console=ttyS0",
+        "--drive",
+        `file=${img},serial=popek-root`,
+        "--drive",
+        `file=${second},format=raw`,
+      ],
       async (g) => {
         const mounts = await g.run("grep ' / ' /proc/mounts");
         assert.match(mounts, /\/dev\/root \/ ext4 rw/);
@@ -164,18 +172,28 @@ describe("virtio devices under Linux", { timeout: 5 * BOOT_TIMEOUT_MS }, () => {
         assert.match(sizes, /\n65536\n2048\n0\n/);
         await g.run(`echo '${proof}' > /root/proof.txt; sync`);
         assert.match(await g.run("cat /root/proof.txt"), new RegExp(`\n${proof}\n`));
-        // The raw second disk: write a sector through the page cache, flush it (FLUSH -> fsync) and read it back.
+        // GET_ID, and DISCARD / WRITE_ZEROES as the guest's block layer sees them.
+        const id = await g.run(
+          "cat /sys/block/vda/serial; echo; cat /sys/block/vdb/queue/discard_max_bytes " +
+            "/sys/block/vdb/queue/write_zeroes_max_bytes; blkdiscard /dev/vdb; echo discard=$?",
+        );
+        assert.match(id, /\npopek-root\n2147483136\n2147483136\ndiscard=0\n/);
+        // The raw second disk: write a sector, flush it (FLUSH -> fsync); the host reads it after exit.
         await g.run("echo second-disk-data | dd of=/dev/vdb bs=512 seek=7 conv=fsync 2>/dev/null");
         const rng = await g.run(
           "cat /sys/class/misc/hw_random/rng_current; head -c 64 /dev/hwrng | od -An -v -tx1 | wc -w",
         );
         assert.match(rng, /\nvirtio_rng\.0\n64\n/);
+        // A clean file system to check on the host: remount read-only (journal written back) before power-off.
+        assert.match(await g.run("mount -o remount,ro /; echo remount=$?"), /remount=0/);
         const code = await g.poweroff();
         assert.equal(code, 0);
       },
       (m) => t.diagnostic(m),
     );
     assert.equal(debugfsCat(img, "/root/proof.txt"), `${proof}\n`);
+    const fsck = spawnSync("e2fsck", ["-fn", img], { encoding: "utf8" });
+    assert.equal(fsck.status, 0, `e2fsck -fn found problems:\n${fsck.stdout}${fsck.stderr}`);
     const raw = readFileSync(second);
     assert.equal(raw.subarray(7 * 512, 7 * 512 + 17).toString("latin1"), "second-disk-data\n");
     assert.ok(!existsSync(`${img}.popek-lock`), "the lock is gone after exit");
