@@ -1,10 +1,10 @@
 // Linux on popek's virtio devices, with `popek run` as a child process: the ext4 root disk on virtio-blk
 // (root=/dev/vda) — a file written and synced in the guest is in the image afterwards (read back with debugfs, the
-// file system clean for e2fsck); serial=, discard and a raw second disk (/dev/vdb) work;
-// snapshot=on leaves the image's sha256 unchanged; readonly=on gives the guest a read-only disk it cannot write;
-// the first --drive is /dev/vda; /dev/hwrng gives bytes from virtio-rng; a virtio console carries the shell
-// (console=hvc1: this kernel's hvc0 is the SBI console, which works beside it). Each boot has a hard timeout and
-// fails as soon as the console shows a panic, an oops or a device error.
+// file system clean for e2fsck), and a second VM cannot open the image meanwhile; serial=, discard and a raw second
+// disk (/dev/vdb) work; snapshot=on leaves the image's sha256 unchanged; readonly=on gives the guest a read-only disk
+// it cannot write; the first --drive is /dev/vda; /dev/hwrng gives bytes from virtio-rng; a virtio console carries
+// the shell (console=hvc1: this kernel's hvc0 is the SBI console, which works beside it). Each boot has a hard
+// timeout and fails as soon as the console shows a panic, an oops or a device error.
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -51,6 +51,22 @@ function debugfsCat(image: string, path: string): string | null {
   if (/File not found/.test(r.stderr)) return null;
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
+}
+
+/** Run `popek run args` to its end (for runs that must fail at once); stdin closed. */
+function runPopek(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(NODE, [CLI, "run", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    c.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const kill = setTimeout(() => c.kill("SIGKILL"), 60_000);
+    c.on("exit", (code) => {
+      clearTimeout(kill);
+      resolve({ code, stderr });
+    });
+  });
 }
 
 /** A running guest: console output so far; waiting for text fails fast on a fatal message or an early exit. */
@@ -166,6 +182,12 @@ describe("virtio devices under Linux", { timeout: 5 * BOOT_TIMEOUT_MS }, () => {
         `file=${second},format=raw`,
       ],
       async (g) => {
+        // A second VM may not open the image while this one has it read-write, not even read-only.
+        for (const drive of [`file=${img}`, `file=${img},readonly=on`]) {
+          const second = await runPopek(["--kernel", KERNEL, "--drive", drive]);
+          assert.equal(second.code, 2);
+          assert.match(second.stderr, /^popek: --drive file=.*: in use read-write by popek process \d+ \(lock file /);
+        }
         const mounts = await g.run("grep ' / ' /proc/mounts");
         assert.match(mounts, /\/dev\/root \/ ext4 rw/);
         const sizes = await g.run("cat /sys/block/vda/size /sys/block/vdb/size /sys/block/vda/ro");
