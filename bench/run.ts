@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import type * as ElfModule from "../src/core/firmware/elf.ts";
 import type * as BareModule from "../src/core/machine/bare.ts";
 import { bootBench, bootTable } from "./boot.ts";
+import { netBench, netTable } from "./net.ts";
 
 /** The workloads, in table order; each is bench/workloads/<name>.c plus the shared crt. */
 const WORKLOADS: readonly { readonly name: string; readonly what: string; readonly fp?: true }[] = [
@@ -64,6 +65,8 @@ interface Options {
   readonly popek: boolean;
   /** Boot-to-prompt and idle CPU of a Linux guest (bench/boot.ts). */
   readonly boot: boolean;
+  /** guest<->host TCP throughput over user-mode networking (bench/net.ts). */
+  readonly net: boolean;
 }
 
 function parseArgsStrict() {
@@ -76,6 +79,7 @@ function parseArgsStrict() {
       "no-qemu": { type: "boolean", default: false },
       "no-popek": { type: "boolean", default: false },
       "no-boot": { type: "boolean", default: false },
+      "no-net": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -92,7 +96,7 @@ function parseOptions(): Options {
   if (values.help) {
     console.log(
       [
-        "usage: node bench/run.ts [--filter NAME]... [--scale X] [--runs N] [--json FILE] [--no-qemu] [--no-popek] [--no-boot]",
+        "usage: node bench/run.ts [--filter NAME]... [--scale X] [--runs N] [--json FILE] [--no-qemu] [--no-popek] [--no-boot] [--no-net]",
         "  --filter NAME  run only workloads whose name contains NAME (repeatable, or comma-separated); `boot` names",
         "                 the Linux boot benchmark",
         "  --scale X      multiply every workload's size by X (default 1: about 400 M instructions each)",
@@ -102,6 +106,8 @@ function parseOptions(): Options {
         "  --no-popek     skip popek",
         "  --no-boot      skip the Linux boot benchmark (boot to prompt and idle CPU, QEMU and popek; image from",
         "                 $POPEK_IMAGES or ../shared/images)",
+        "  --no-net       skip the network benchmark (guest<->host TCP over user-mode networking, QEMU and popek;",
+        "                 `net` as a --filter selects it)",
         "workloads:",
         ...WORKLOADS.map((w) => `  ${w.name.padEnd(8)} ${w.what}`),
       ].join("\n"),
@@ -114,7 +120,8 @@ function parseOptions(): Options {
   if (!Number.isInteger(runs) || runs < 1) throw new BenchError("BAD_ARGS", `--runs must be an integer >= 1`);
   const filter = (values.filter ?? []).flatMap((f) => f.split(",")).filter((f) => f !== "");
   const boot = !values["no-boot"] && (filter.length === 0 || filter.some((f) => "boot".includes(f)));
-  return { filter, scale, runs, json: values.json, qemu: !values["no-qemu"], popek: !values["no-popek"], boot };
+  const net = !values["no-net"] && (filter.length === 0 || filter.some((f) => "net".includes(f)));
+  return { filter, scale, runs, json: values.json, qemu: !values["no-qemu"], popek: !values["no-popek"], boot, net };
 }
 
 /** What a guest printed: its checksum line and the minstret difference it measured around the workload. */
@@ -367,7 +374,7 @@ function fpSummary(results: readonly Result[]): string {
 async function main(): Promise<void> {
   const opts = parseOptions();
   const selected = WORKLOADS.filter((w) => opts.filter.length === 0 || opts.filter.some((f) => w.name.includes(f)));
-  if (selected.length === 0 && !opts.boot) {
+  if (selected.length === 0 && !opts.boot && !opts.net) {
     throw new BenchError("BAD_ARGS", `no workload matches --filter ${opts.filter.join(",")}`);
   }
 
@@ -492,6 +499,12 @@ async function main(): Promise<void> {
       boot = await bootBench(images, opts.runs, log);
       tables.push(typeof boot === "string" ? `boot: not measured (${boot})` : bootTable(boot));
     }
+    let net: Awaited<ReturnType<typeof netBench>> | undefined;
+    if (opts.net && opts.qemu && opts.popek) {
+      const images = process.env.POPEK_IMAGES ?? join(new URL("../", import.meta.url).pathname, "../shared/images");
+      net = await netBench(images, opts.runs, log);
+      tables.push(typeof net === "string" ? `net: not measured (${net})` : netTable(net));
+    }
     console.log(`${header.join("\n")}\n\n${tables.join("\n\n")}`);
 
     if (opts.json !== undefined) {
@@ -508,6 +521,7 @@ async function main(): Promise<void> {
         popek: popek === undefined ? popekNote : "measured",
         results,
         boot,
+        net,
       };
       writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
       log(`wrote ${opts.json}`);

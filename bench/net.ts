@@ -1,0 +1,194 @@
+/**
+ * The network part of `npm run bench` (issue 6): TCP throughput between the guest and the host over user-mode
+ * networking, for QEMU (`-netdev user` + virtio-net-device) and popek (`--net user`) with the same kernel, initramfs
+ * and guest commands. The guest takes an address by DHCP, makes a file in tmpfs and sends it with BusyBox nc to a sink
+ * the bench runs on 127.0.0.1 (reached as 10.0.2.2), then receives the same amount from a source there; times are
+ * taken on the host from the connection's first to its last byte.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const NODE = join(ROOT, "node_modules/.bin/node");
+const CLI = join(ROOT, "src/cli/main.ts");
+const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
+const PROMPT = "guest:/# ";
+const TIMEOUT_MS = 300_000;
+/** Bytes sent each way. */
+const MIB = 16;
+
+export interface NetResult {
+  readonly name: string;
+  /** MiB/s guest -> host and host -> guest, one entry per run. */
+  readonly up: readonly number[];
+  readonly down: readonly number[];
+}
+
+const DHCP_SCRIPT =
+  'printf "#!/bin/sh\\ncase \\$1 in deconfig) ifconfig \\$interface 0.0.0.0 up;; bound|renew) ifconfig \\$interface ' +
+  '\\$ip netmask \\$subnet; route add default gw \\$router;; esac\\n" > /tmp/dhcp.sh; chmod +x /tmp/dhcp.sh';
+
+/** A TCP server that measures one connection: first byte (or accept, for a source) to its end. */
+function timedServer(kind: "sink" | "source"): Promise<{ server: Server; port: number; next: () => Promise<number> }> {
+  let waiting: ((s: number) => void) | null = null;
+  let failed: ((e: Error) => void) | null = null;
+  const payload = Buffer.alloc(MIB << 20, 0x5a);
+  const server = createServer((sock: Socket) => {
+    let t0 = 0;
+    let n = 0;
+    sock.on("error", (e) => failed?.(e));
+    if (kind === "sink") {
+      sock.on("data", (d) => {
+        if (n === 0) t0 = performance.now();
+        n += d.length;
+      });
+      sock.on("end", () => {
+        sock.end();
+        if (n === payload.length) waiting?.((performance.now() - t0) / 1000);
+        else failed?.(new Error(`sink got ${n} bytes, expected ${payload.length}`));
+      });
+    } else {
+      t0 = performance.now();
+      sock.on("data", () => {});
+      sock.on("close", () => waiting?.((performance.now() - t0) / 1000));
+      sock.end(payload);
+    }
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        server,
+        port: (server.address() as { port: number }).port,
+        next: () =>
+          new Promise<number>((res, rej) => {
+            waiting = res;
+            failed = rej;
+          }),
+      }),
+    ),
+  );
+}
+
+/** One emulator: boot, DHCP, then `runs` transfers each way. Always kills the child. */
+async function measure(cmd: string, args: readonly string[], runs: number, log: (s: string) => void) {
+  const child: ChildProcessWithoutNullStreams = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  let wake: (() => void) | null = null;
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString("latin1");
+    wake?.();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  child.on("exit", () => wake?.());
+  const waitFor = async (text: string, from: number): Promise<number> => {
+    for (;;) {
+      const i = out.indexOf(text, from);
+      if (i >= 0) return i + text.length;
+      if (child.exitCode !== null) throw new Error(`${cmd} exited (${child.exitCode}): ${out.slice(-500)} ${err}`);
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+    }
+  };
+  let n = 0;
+  const run = async (command: string): Promise<string> => {
+    const k = ++n;
+    const from = out.length;
+    child.stdin.write(`${command}; echo __do""ne_${k}__\n`);
+    const end = await waitFor(`__done_${k}__`, from + command.length);
+    await waitFor(PROMPT, end);
+    return out.slice(from, end);
+  };
+  const sink = await timedServer("sink");
+  const source = await timedServer("source");
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const body = async () => {
+      await waitFor(PROMPT, 0);
+      await run(DHCP_SCRIPT);
+      const dhcp = await run("udhcpc -i eth0 -s /tmp/dhcp.sh -q -n -t 5");
+      if (!/lease of 10\.0\.2\.15/.test(dhcp)) throw new Error(`no DHCP lease: ${dhcp}`);
+      await run(`dd if=/dev/zero of=/tmp/f bs=1048576 count=${MIB} 2>/dev/null`);
+      const up: number[] = [];
+      const down: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const s = sink.next();
+        await run(`nc 10.0.2.2 ${sink.port} < /tmp/f`);
+        up.push(MIB / (await s));
+        const r = source.next();
+        await run(`nc 10.0.2.2 ${source.port} < /dev/null > /dev/null`);
+        down.push(MIB / (await r));
+        log(`net: run ${i + 1}/${runs}: ${up.at(-1)!.toFixed(2)} MiB/s up, ${down.at(-1)!.toFixed(2)} MiB/s down`);
+      }
+      return { up, down };
+    };
+    return await Promise.race([
+      body(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    child.kill("SIGKILL");
+    sink.server.close();
+    source.server.close();
+  }
+}
+
+/** guest<->host TCP throughput under QEMU and popek, `runs` transfers each way. */
+export async function netBench(images: string, runs: number, log: (s: string) => void): Promise<NetResult[] | string> {
+  const kernel = join(images, "Image");
+  const initrd = join(images, "initramfs.cpio.gz");
+  if (!existsSync(kernel) || !existsSync(initrd)) return `no guest image in ${images} (Image, initramfs.cpio.gz)`;
+  if (!existsSync(FW_JUMP)) return `${FW_JUMP} is missing (Debian package opensbi)`;
+  const boot = ["-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0"];
+  const setups = [
+    {
+      name: "QEMU 7.2, -netdev user",
+      cmd: "qemu-system-riscv64",
+      args: ["-M", "virt", "-m", "256M", "-nographic", "-bios", FW_JUMP, ...boot].concat([
+        "-netdev",
+        "user,id=n0",
+        "-device",
+        "virtio-net-device,netdev=n0",
+      ]),
+    },
+    {
+      name: "popek, --net user",
+      cmd: NODE,
+      args: [CLI, "run", "--mem", "256M", ...boot.map((a) => a.replace(/^-/, "--"))],
+    },
+  ];
+  const results: NetResult[] = [];
+  for (const s of setups) {
+    log(`net: ${s.name}`);
+    const r = await measure(s.cmd, s.args, runs, log);
+    results.push({ name: s.name, ...r });
+  }
+  return results;
+}
+
+export function netTable(results: readonly NetResult[]): string {
+  const med = (xs: readonly number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
+  const q = results[0]!;
+  const rows = results.map((r) => {
+    const up = med(r.up);
+    const down = med(r.down);
+    return `| ${r.name} | ${up.toFixed(2)} | ${(up / med(q.up)).toFixed(3)} | ${down.toFixed(2)} | ${(down / med(q.down)).toFixed(3)} |`;
+  });
+  return [
+    `| TCP over user-mode networking, ${MIB} MiB each way (BusyBox nc, 1 hart) | guest->host MiB/s | ratio to QEMU | host->guest MiB/s | ratio to QEMU |`,
+    "|---|---:|---:|---:|---:|",
+    ...rows,
+  ].join("\n");
+}
