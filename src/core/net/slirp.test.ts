@@ -485,6 +485,26 @@ describe("ICMP", () => {
   });
 });
 
+describe("IPv4 fragments", () => {
+  test("a 4000-byte ping in fragments is reassembled and answered in fragments", async () => {
+    const { s, port } = await stack();
+    const payload = Uint8Array.from({ length: 4000 }, (_, i) => (i * 3) & 255);
+    const whole = icmpEcho(GUEST, GW, 0x77, 1, payload).subarray(34); // the ICMP message
+    for (let at = 0; at < whole.length; at += 1480) {
+      const piece = whole.subarray(at, at + 1480);
+      const more = at + 1480 < whole.length ? 0x2000 : 0;
+      s.transmit(eth(GW_MAC, 0x0800, ipv4(GUEST, GW, 1, piece, more | (at / 8))));
+    }
+    const frags: Parsed[] = [];
+    for (let i = 0; i < 3; i++) frags.push(await port.take((p) => p.ip?.proto === 1));
+    const reply = new Uint8Array(whole.length);
+    for (const f of frags) reply.set(f.ip!.payload, (f.ip!.frag & 0x1fff) * 8);
+    assert.equal(checksum(reply, 0, reply.length), 0);
+    assert.equal(reply[0], 0, "echo reply");
+    assert.deepEqual(reply.subarray(8), payload);
+  });
+});
+
 describe("UDP and DNS", () => {
   test("datagrams to 10.0.2.2 reach the host's loopback and replies come back from 10.0.2.2", async () => {
     const { s, port } = await stack();
@@ -872,6 +892,45 @@ describe("forwarded host ports", () => {
     assert.equal(Buffer.from(d.udp!.data).toString(), "question");
     s.transmit(udp(GUEST, GW, 5353, d.udp!.sport, Buffer.from("answer")));
     assert.equal(await got, "answer");
+  });
+});
+
+describe("restrict=on", () => {
+  test("no outbound TCP or UDP; DHCP, DNS answers, ping and forwards still work", async () => {
+    const s = new Slirp(new NodeNetHost(), {
+      restrict: true,
+      hostForwards: [{ proto: "tcp", hostAddr: "127.0.0.1", hostPort: 0, guestPort: 22 }],
+    });
+    await s.start();
+    closers.push(() => s.close());
+    const port = new TestPort();
+    s.attach(port);
+    let connected = false;
+    const { port: sp } = await listen(() => {
+      connected = true;
+    });
+    const g = new GuestTcp(s, port, 34000, GW, sp);
+    g.send(TCP_SYN);
+    assert.equal((await port.take(isTcp(sp, 34000))).tcp!.flags, TCP_RST | TCP_ACK);
+    let udpSeen = false;
+    const server = createSocket("udp4");
+    closers.push(() => server.close());
+    server.on("message", () => {
+      udpSeen = true;
+    });
+    await new Promise<void>((r) => server.bind(0, "127.0.0.1", r));
+    s.transmit(udp(GUEST, GW, 5000, server.address().port, Buffer.from("x")));
+    s.transmit(icmpEcho(GUEST, GW, 1, 1, new Uint8Array(8)));
+    await port.take((p) => p.ip?.proto === 1);
+    s.transmit(udp(GUEST, SLIRP_DNS, 4444, 53, dnsQuery(1, "localhost", 1)));
+    await port.take((p) => p.udp?.dport === 4444);
+    const client = connect(s.forwards[0]!.boundPort, "127.0.0.1");
+    client.on("error", () => {});
+    closers.push(() => client.destroy());
+    await port.take((p) => p.tcp?.dport === 22 && p.tcp.flags === TCP_SYN);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(connected, false);
+    assert.equal(udpSeen, false);
   });
 });
 

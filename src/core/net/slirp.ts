@@ -4,7 +4,7 @@
  * resolver (dns.ts), and carries the guest's TCP (tcp.ts) and UDP through host sockets; the gateway address stands
  * for the host's loopback. Host ports can be forwarded to guest ports (hostfwd). Works on Ethernet frames: no root,
  * no TAP device. Every frame is checked (lengths, header and payload checksums) before use; a bad one is dropped and
- * counted. Leaves out: IP fragment reassembly from the guest (fragments are dropped), ICMP to other hosts than the
+ * counted. Fragmented datagrams from the guest are reassembled (ipfrag.ts). Leaves out: ICMP to other hosts than the
  * gateway and DNS address (Node has no ICMP sockets), TCP to the DNS address, IPv6, guestfwd, BOOTP/TFTP boot files.
  */
 import { FrameQueue, type NetBackend, type NetPort } from "./backend.ts";
@@ -21,6 +21,7 @@ import {
   RCODE_SERVFAIL,
 } from "./dns.ts";
 import type { HostListener, HostTcp, HostTimer, HostUdp, NetHost } from "./host.ts";
+import { IpReassembly } from "./ipfrag.ts";
 import {
   checksum,
   ETH_HLEN,
@@ -184,6 +185,7 @@ export class Slirp implements NetBackend {
   /** Connections with a delayed ACK, sent from one microtask after the guest's burst of frames. */
   private readonly delayedAcks: TcpConnection[] = [];
   private readonly seg = new TcpSegment();
+  private readonly frags = new IpReassembly();
   private readonly tcpLink: TcpLink;
 
   constructor(host: NetHost, config: SlirpConfig = {}) {
@@ -348,7 +350,8 @@ export class Slirp implements NetBackend {
 
   // ---- IPv4 (RFC 791) ----
 
-  private ipInput(f: Uint8Array): void {
+  private ipInput(frame: Uint8Array): void {
+    let f = frame;
     const ip = ETH_HLEN;
     if (f.length < ip + IP_HLEN || f[ip]! >> 4 !== 4) {
       this.stats.malformed++;
@@ -360,16 +363,32 @@ export class Slirp implements NetBackend {
       this.stats.malformed++;
       return;
     }
-    if ((u16(f, ip + 6) & 0x3fff) !== 0) {
-      this.stats.unsupported++; // a fragment (MF set or an offset)
-      return;
-    }
     const src = u32(f, ip + 12);
     const dst = u32(f, ip + 16);
     if (src !== 0) this.learn(src, f, 6);
-    const p = ip + ihl;
-    const end = ip + total;
-    switch (f[ip + 9]) {
+    let p = ip + ihl;
+    let end = ip + total;
+    const proto = f[ip + 9]!;
+    const frag = u16(f, ip + 6);
+    if ((frag & 0x3fff) !== 0) {
+      // A fragment (MF set or an offset): keep it until the datagram is whole.
+      const whole = this.frags.add(
+        this.host.now(),
+        src,
+        dst,
+        proto,
+        u16(f, ip + 4),
+        (frag & 0x1fff) * 8,
+        (frag & 0x2000) !== 0,
+        f.subarray(p, end),
+      );
+      this.armTimer();
+      if (whole === null) return;
+      f = whole;
+      p = 0;
+      end = whole.length;
+    }
+    switch (proto) {
       case IPPROTO_ICMP:
         this.icmpInput(f, p, end, src, dst);
         break;
@@ -460,14 +479,13 @@ export class Slirp implements NetBackend {
       return;
     }
     const len = end - p;
-    const r = this.scratch;
     const o = ETH_HLEN + IP_HLEN;
+    const r = o + len <= this.scratch.length ? this.scratch : new Uint8Array(o + len);
     r.set(f.subarray(p, end), o);
     r[o] = 0; // echo reply
     put16(r, o + 2, 0);
     put16(r, o + 2, checksum(r, o, o + len));
-    putIp(r, ETH_HLEN, IP_HLEN + len, this.nextIpId(), IPPROTO_ICMP, dst, src, 0);
-    this.sendIp(r, IP_HLEN + len, src);
+    this.sendDatagram(r, len, IPPROTO_ICMP, dst, src);
   }
 
   // ---- UDP (RFC 768) ----
@@ -621,20 +639,28 @@ export class Slirp implements NetBackend {
     d.set(data.subarray(off, off + len), u + UDP_HLEN);
     const c = fold(sum16(d, u, u + ulen, pseudoSum(src, dst, IPPROTO_UDP, ulen)));
     put16(d, u + 6, c === 0 ? 0xffff : c);
+    this.sendDatagram(d, ulen, IPPROTO_UDP, src, dst);
+  }
+
+  /**
+   * Send the `len`-byte payload at `d[ETH_HLEN + IP_HLEN, …)` to the guest in one IPv4 packet, or in fragments (RFC
+   * 791: 8-byte aligned pieces, MF on all but the last) when it does not fit the MTU.
+   */
+  private sendDatagram(d: Uint8Array, len: number, proto: number, src: number, dst: number): void {
     const id = this.nextIpId();
-    if (whole) {
-      putIp(d, ETH_HLEN, IP_HLEN + ulen, id, IPPROTO_UDP, src, dst, 0);
-      this.sendIp(d, IP_HLEN + ulen, dst);
+    if (len + IP_HLEN <= MTU) {
+      putIp(d, ETH_HLEN, IP_HLEN + len, id, proto, src, dst, 0);
+      this.sendIp(d, IP_HLEN + len, dst);
       return;
     }
-    // RFC 791 fragmentation: 8-byte aligned pieces of the UDP datagram, MF on all but the last.
+    const u = ETH_HLEN + IP_HLEN;
     const piece = (MTU - IP_HLEN) & ~7;
-    for (let at = 0; at < ulen; at += piece) {
-      const n = Math.min(piece, ulen - at);
+    for (let at = 0; at < len; at += piece) {
+      const n = Math.min(piece, len - at);
       const fr = this.scratch;
-      fr.set(d.subarray(u + at, u + at + n), ETH_HLEN + IP_HLEN);
-      const mf = at + n < ulen ? 0x2000 : 0;
-      putIp(fr, ETH_HLEN, IP_HLEN + n, id, IPPROTO_UDP, src, dst, mf | (at / 8));
+      fr.set(d.subarray(u + at, u + at + n), u);
+      const mf = at + n < len ? 0x2000 : 0;
+      putIp(fr, ETH_HLEN, IP_HLEN + n, id, proto, src, dst, mf | (at / 8));
       this.sendIp(fr, IP_HLEN + n, dst);
     }
   }
@@ -856,6 +882,7 @@ export class Slirp implements NetBackend {
       if (list.length === 0) this.udp.delete(key);
       else more = true;
     }
+    if (this.frags.expire(now)) more = true;
     for (const [port, s] of this.udpFwd) {
       if (now - s.lastUse >= UDP_IDLE_MS) this.udpFwd.delete(port);
       else more = true;
