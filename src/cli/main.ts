@@ -12,6 +12,7 @@ import { parseNetOptions } from "./net-options.ts";
 import { CliError, MAX_MEM, parseCount, parseSize } from "./options.ts";
 import { runVirt } from "./run.ts";
 import { EXIT_LIMIT, RAM_BASE, runElf } from "./run-elf.ts";
+import { parseShareOptions } from "./share-options.ts";
 
 /** Exit codes: 2 for a usage or input problem (as most Unix tools use it), 70 for an internal error (EX_SOFTWARE). */
 export const EXIT_HOST_ERROR = 2;
@@ -112,6 +113,13 @@ Examples:
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
+    .option(
+      "--share <spec>",
+      "a host folder for the guest: HOSTDIR[,tag=T][,readonly=on] (virtio-9p; mount it in the guest with " +
+        "mount -t 9p -o trans=virtio,version=9p2000.L T /mnt); repeat for more folders",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option("--virtio-console", "add a virtio console on this terminal (the guest's hvc); terminal input goes to it")
     .option("--no-rng", "leave out the virtio-rng entropy device (on by default)")
     .addHelpText(
@@ -138,6 +146,17 @@ Disks (--drive, QEMU's -drive with if=virtio):
   serial=S     the disk's ID string (/sys/block/vda/serial), at most 20 chars.
   A guest FLUSH (sync) is an fsync of the image.
 
+Shared folders (--share, QEMU's -virtfs with security_model=none):
+  HOSTDIR      a host folder the guest mounts over 9P2000.L with
+               mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt
+               The guest never reaches outside HOSTDIR: '..' stops at it, and
+               symlinks are resolved by the guest in its own tree, never on
+               the host.
+  tag=T        the name to mount (default host, then host1, host2, ...).
+  readonly=on  every write fails with EROFS.
+  Files are created as this host user; the guest's chown is ignored, setuid
+  and setgid bits on files are dropped, device nodes cannot be created.
+
 Console:
   In a terminal the console is raw (Ctrl-C goes to the guest). Ctrl-A is the
   escape key: Ctrl-A x quits, Ctrl-A h lists the keys, Ctrl-A a sends Ctrl-A.
@@ -151,8 +170,9 @@ Console:
 Entropy:
   A virtio-rng device (/dev/hwrng, fed from this host's cryptographic RNG) is
   on by default, unlike QEMU, so guests have entropy from the start; --no-rng
-  leaves it out. Virtio slots (8) go to disks, network cards, the console and
-  the rng in that order, from the highest address down as in QEMU.
+  leaves it out. Virtio slots (8) go to disks, network cards, shared folders,
+  the console and the rng in that order, from the highest address down as in
+  QEMU.
 
 Default guest:
   Without --kernel: the default image set (Linux 6.1 + BusyBox initramfs, built
@@ -174,7 +194,8 @@ Examples:
   popek run --bios /usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin --kernel Image
   popek run --net user,hostfwd=tcp:127.0.0.1:8022-:22
   popek run --kernel Image --append 'root=/dev/vda rw console=ttyS0' --drive file=rootfs.ext4
-  popek run --kernel Image --drive file=rootfs.ext4,snapshot=on --append 'root=/dev/vda rw console=ttyS0'`,
+  popek run --kernel Image --drive file=rootfs.ext4,snapshot=on --append 'root=/dev/vda rw console=ttyS0'
+  popek run --share ~/src,tag=src --share /srv/data,tag=data,readonly=on`,
     )
     .action(
       async (opts: {
@@ -189,6 +210,7 @@ Examples:
         stats?: boolean;
         net: string[];
         drive: string[];
+        share: string[];
         virtioConsole?: boolean;
         rng: boolean;
       }) => {
@@ -196,6 +218,7 @@ Examples:
         if (smp > 64) throw new CliError(`--smp ${opts.smp}: at most 64 harts are supported`);
         const net = parseNetOptions(opts.net);
         const drives = parseDriveOptions(opts.drive);
+        const shares = parseShareOptions(opts.share);
         exitCode = await runVirt(
           {
             image: opts.image,
@@ -209,6 +232,7 @@ Examples:
             stats: opts.stats === true,
             net,
             drives,
+            shares,
             virtioConsole: opts.virtioConsole === true,
             rng: opts.rng,
           },

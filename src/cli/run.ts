@@ -15,6 +15,7 @@ import { type DriveSpec, openDrives } from "./drive-options.ts";
 import type { CliIo } from "./io.ts";
 import { type NetSpec, openNetDevices, parseNetOptions } from "./net-options.ts";
 import { CliError } from "./options.ts";
+import { type OpenShares, openShares, type ShareSpec } from "./share-options.ts";
 
 /** The escape key (Ctrl-A), as QEMU's default. */
 const ESCAPE = 0x01;
@@ -42,6 +43,8 @@ export interface RunOptions {
   readonly virtioConsole?: boolean;
   /** The virtio-rng entropy device (default on; --no-rng). */
   readonly rng?: boolean;
+  /** Host folders shared over virtio-9p (--share), after the network cards in slot order. */
+  readonly shares?: readonly ShareSpec[];
 }
 
 /** The console's input side: the process's stdin unless a test passes its own. */
@@ -89,19 +92,23 @@ export async function runVirt(opts: RunOptions, io: CliIo, stdin: ConsoleInput =
   const bios = opts.bios === undefined ? undefined : await readFile(opts.bios);
 
   const warn = (m: string) => io.stderr(`popek: ${m}\n`);
-  // Devices in the order QEMU users give -device: disks (the first is /dev/vda), network cards, console, entropy.
+  // Devices in the order QEMU users give -device: disks (the first is /dev/vda), network cards, shared folders,
+  // console, entropy.
   const drives = await openDrives(opts.drives ?? [], warn);
   try {
     const nets = await openNetDevices(opts.net ?? parseNetOptions([]), warn);
+    let shares: OpenShares | undefined;
     try {
       const con = opts.virtioConsole ? new VirtioConsole((bytes) => io.stdout(bytes), { size: terminalSize() }) : null;
-      const devices = [...drives.factories, ...nets.factories];
+      shares = await openShares(opts.shares ?? [], warn);
+      const devices = [...drives.factories, ...nets.factories, ...shares.factories];
       if (con !== null) devices.push(virtioMmio(con, { onError: warn }));
       if (opts.rng !== false) devices.push(virtioMmio(new VirtioRng(), { onError: warn }));
       const virtio = virtioSlots(devices);
       return await runMachine(opts, io, stdin, { kernel, initrd, bios, append, virtio, console: con });
     } finally {
       nets.close();
+      await shares?.close();
     }
   } finally {
     // Requests in flight finish, written data is fsynced and the images' locks dropped before popek exits.
