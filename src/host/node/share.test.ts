@@ -521,3 +521,24 @@ describe("a read-only share", () => {
     await t.close();
   });
 });
+
+describe("NodeShare itself", () => {
+  test("refuses '.', '..' and names with '/' even if a caller passes them (defence in depth)", async () => {
+    const t = await setup();
+    const b = t.backend;
+    for (const bad of [".", "..", "a/b", "", "x\0"]) {
+      await assert.rejects(b.lstat([bad]), errnoIn(E.EINVAL), `lstat ${JSON.stringify(bad)}`);
+      await assert.rejects(b.open(["sub", bad], O.RDONLY), errnoIn(E.EINVAL), `open ${JSON.stringify(bad)}`);
+      await assert.rejects(b.mkdir([], bad, 0o755), errnoIn(E.EINVAL), `mkdir ${JSON.stringify(bad)}`);
+      await assert.rejects(b.unlink([], bad, true), errnoIn(E.EINVAL), `rmdir ${JSON.stringify(bad)}`);
+      await assert.rejects(b.rename([], "hello.txt", [], bad), errnoIn(E.EINVAL), `rename to ${JSON.stringify(bad)}`);
+      await assert.rejects(b.lstat([bad, "x"]), errnoIn(E.EINVAL), `walk through ${JSON.stringify(bad)}`);
+    }
+    // The root itself opens as a directory.
+    const root = await b.open([], O.RDONLY | O.DIRECTORY);
+    assert.ok((await root.readdir()).some((d) => d.name === "hello.txt"));
+    await root.close();
+    assert.deepEqual(fs.readdirSync(join(t.share, "..")).sort(), ["outside", "share"]);
+    await t.close();
+  });
+});

@@ -66,12 +66,12 @@ function fail(errno: number): never {
   throw new FsError(errno);
 }
 
-/** `/proc/self/fd/<fd>/<name>` as bytes (the name is a byte string). */
-function at(fd: number, name?: string): Buffer {
+/** `/proc/self/fd/<fd>/<name>` as bytes (the name is a byte string; "." only where `dot` allows it: the root). */
+function at(fd: number, name?: string, dot = false): Buffer {
   const dir = Buffer.from(`${PROC_FD}${fd}`);
   if (name === undefined) return dir;
   const err = checkName(name);
-  if (err !== 0 && name !== ".") fail(err);
+  if (err !== 0 && !(dot && name === ".")) fail(err);
   return Buffer.concat([dir, Buffer.from("/"), Buffer.from(name, "latin1")]);
 }
 
@@ -134,7 +134,7 @@ export class NodeShare implements P9Backend {
       // The fd-relative walk needs Linux's /proc/self/fd/N/name; check that it names this very directory.
       let via: BigIntStats | undefined;
       try {
-        via = await fsp.lstat(at(root.fd, "."), { bigint: true });
+        via = await fsp.lstat(at(root.fd, ".", true), { bigint: true });
       } catch {
         via = undefined;
       }
@@ -253,9 +253,12 @@ export class NodeShare implements P9Backend {
     return this.inParent(path, async (dir, name) => this.attr(await fsp.lstat(at(dir, name), { bigint: true })));
   }
 
-  /** Open `name` in `dir` if it is a regular file or directory (lstat first: a FIFO or device is never opened). */
-  private async openIn(dir: number, name: string, flags: number): Promise<NodeFile> {
-    const p = at(dir, name);
+  /**
+   * Open `name` in `dir` if it is a regular file or directory (lstat first: a FIFO or device is never opened);
+   * with `root`, "." (the root itself) is allowed.
+   */
+  private async openIn(dir: number, name: string, flags: number, root = false): Promise<NodeFile> {
+    const p = at(dir, name, root);
     const before = await fsp.lstat(p, { bigint: true });
     const mode = Number(before.mode);
     if ((mode & S_IFMT) === S_IFLNK) fail(E.ELOOP);
@@ -278,7 +281,7 @@ export class NodeShare implements P9Backend {
   open(path: FsPath, flags: number): Promise<FsFile> {
     if (this.readOnly && ((flags & O.ACCMODE) !== O.RDONLY || flags & O.TRUNC))
       return Promise.reject(new FsError(E.EROFS));
-    return this.inParent(path, (dir, name) => this.openIn(dir, name, flags));
+    return this.inParent(path, (dir, name) => this.openIn(dir, name, flags, path.length === 0));
   }
 
   create(dir: FsPath, name: string, flags: number, mode: number): Promise<FsFile> {
