@@ -3,8 +3,6 @@
  * terminal the console is raw and Ctrl-A is an escape key as in QEMU's `-nographic` (Ctrl-A x quits, Ctrl-A h lists
  * the keys); with pipes, bytes pass through unchanged. The terminal is restored however the run ends.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { VirtioConsole } from "../core/devices/virtio/console.ts";
 import { virtioMmio } from "../core/devices/virtio/mmio.ts";
 import { VirtioRng } from "../core/devices/virtio/rng.ts";
@@ -12,6 +10,7 @@ import { LoadError } from "../core/firmware/elf.ts";
 import type { VirtExit, VirtioFactory } from "../core/machine/virt.ts";
 import { FileError, readInputFile } from "../host/node/files.ts";
 import { type DriveSpec, openDrives } from "./drive-options.ts";
+import { bootImage } from "./image.ts";
 import type { CliIo } from "./io.ts";
 import { type NetSpec, openNetDevices, parseNetOptions } from "./net-options.ts";
 import { CliError } from "./options.ts";
@@ -19,12 +18,9 @@ import { type OpenShares, openShares, type ShareSpec } from "./share-options.ts"
 
 /** The escape key (Ctrl-A), as QEMU's default. */
 const ESCAPE = 0x01;
-/** Command line of the default guest (its console is the UART). */
-export const DEFAULT_APPEND = "console=ttyS0";
-/** Environment variable naming the directory of the default guest image. */
-export const IMAGES_ENV = "POPEK_IMAGES";
-
 export interface RunOptions {
+  /** Registered image set to boot when no --kernel is given (default: the built default set). */
+  readonly image?: string;
   readonly kernel?: string;
   readonly initrd?: string;
   readonly append?: string;
@@ -58,37 +54,25 @@ export interface ConsoleInput {
   pause(): void;
 }
 
-/** Where the default guest lives: $POPEK_IMAGES, else ../shared/images beside the repository. */
-export function defaultImageDir(): string {
-  const env = process.env[IMAGES_ENV];
-  if (env) return env;
-  return new URL("../../../shared/images/", import.meta.url).pathname;
-}
-
 const HELP = ["C-a h    print this help", "C-a x    exit popek", "C-a a    send C-a to the guest (C-a C-a too)", ""];
 
 /** Boot the guest and run it until it powers off or the user quits; returns the process exit code. */
 export async function runVirt(opts: RunOptions, io: CliIo, stdin: ConsoleInput = process.stdin): Promise<number> {
-  let kernelPath = opts.kernel;
-  let initrdPath = opts.initrd;
   let append = opts.append;
-  if (kernelPath === undefined) {
-    if (initrdPath !== undefined) throw new CliError("--initrd needs --kernel");
-    const dir = defaultImageDir();
-    kernelPath = join(dir, "Image");
-    if (!existsSync(kernelPath)) {
-      throw new CliError(
-        `no --kernel given and the default guest image is missing (looked for ${kernelPath}). popek does not build ` +
-          `its own guest image yet (that is a separate issue); pass --kernel Image [--initrd initramfs.cpio.gz], ` +
-          `or set ${IMAGES_ENV} to a directory holding Image and initramfs.cpio.gz`,
-      );
-    }
-    const initrd = join(dir, "initramfs.cpio.gz");
-    if (existsSync(initrd)) initrdPath = initrd;
-    append ??= DEFAULT_APPEND;
+  let kernel: Uint8Array;
+  let initrd: Uint8Array | undefined;
+  if (opts.kernel === undefined) {
+    if (opts.initrd !== undefined) throw new CliError("--initrd needs --kernel");
+    // An image set from the cache (the default one is built first if missing), checked against its manifest.
+    const image = await bootImage(opts.image, io);
+    kernel = image.kernel;
+    initrd = image.initrd;
+    append ??= image.append;
+  } else {
+    if (opts.image !== undefined) throw new CliError("--image and --kernel exclude each other");
+    kernel = await readFile(opts.kernel);
+    initrd = opts.initrd === undefined ? undefined : await readFile(opts.initrd);
   }
-  const kernel = await readFile(kernelPath);
-  const initrd = initrdPath === undefined ? undefined : await readFile(initrdPath);
   const bios = opts.bios === undefined ? undefined : await readFile(opts.bios);
 
   const warn = (m: string) => io.stderr(`popek: ${m}\n`);
