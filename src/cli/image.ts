@@ -118,7 +118,7 @@ function ttyOf(tty: boolean | undefined): NodeJS.WriteStream | undefined {
 
 function estimate(jobs: number): string {
   const e = estimateBuildSeconds(jobs);
-  return `${Math.max(1, Math.round(e.low / 60))}–${Math.round(e.high / 60)} minutes on ${jobs} core${jobs > 1 ? "s" : ""}`;
+  return `${Math.max(1, Math.round(e.low / 60))}–${Math.round(e.high / 60)} minutes on ${jobs} idle core${jobs > 1 ? "s" : ""}`;
 }
 
 /** ImageError → CliError; its details (missing packages, a failed step's last lines) are printed first. */

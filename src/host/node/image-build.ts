@@ -78,12 +78,15 @@ export interface BuildOptions {
   readonly clean?: boolean;
 }
 
-/** Rough wall time of a full build on `jobs` otherwise idle cores, in seconds (measured: see tools/image/recipe.env). */
+/**
+ * Rough wall time of a full build with `jobs` jobs on otherwise idle cores, in seconds: about 330 CPU-seconds of
+ * compiling (kernel ~270, BusyBox ~60; 158 s kernel wall time on 2 idle cores) plus ~60 s of apt, unpacking and
+ * packing. Compiling runs at nice 19, so on a machine busy with other work it takes longer (24 min measured with
+ * four other CPU-bound jobs on 2 cores).
+ */
 export function estimateBuildSeconds(jobs: number = availableParallelism()): { low: number; high: number } {
-  // About 330 CPU-seconds of compiling (kernel ~270, BusyBox ~60) plus ~60 s of unpacking and packing; a shared
-  // machine takes up to twice as long.
   const cpu = 330 / Math.max(1, Math.min(jobs, availableParallelism()));
-  return { low: Math.round(cpu + 60), high: Math.round(2 * cpu + 90) };
+  return { low: Math.round(cpu + 60), high: Math.round(3 * cpu + 120) };
 }
 
 /** Values of recipe.env (KEY=value lines). */
@@ -268,7 +271,7 @@ export async function ensureDefaultImage(
       const reason = again.set
         ? "rebuilding the default image (--rebuild)"
         : again.reason === "missing"
-          ? "the default image is not built yet"
+          ? `the default image is not built yet for this recipe (tools/image, hash ${id})`
           : `the cached default image is damaged (${again.reason}); rebuilding it`;
       if (again.reason !== "missing" && !again.set) events.note?.(reason);
       opts.beforeBuild?.(reason);

@@ -279,7 +279,7 @@ describe("ensureDefaultImage (stand-in recipe)", () => {
     let before = "";
     const a = await ensureDefaultImage({ cache, recipe, events: ev, beforeBuild: (r) => (before = r) });
     assert.equal(a.built, true);
-    assert.equal(before, "the default image is not built yet");
+    assert.equal(before, `the default image is not built yet for this recipe (tools/image, hash ${a.id})`);
     assert.equal(a.id, builtImageId(await recipeHash(recipe)));
     assert.deepEqual(events, [
       "1/6 deps",
