@@ -140,8 +140,9 @@ export function loadElf(as: AddressSpace, elf: ExecElf, dynBase: number | null):
     const fileEnd = va + l.filesz;
     const end = Math.ceil((va + l.memsz) / PAGE) * PAGE;
     const fileStart = l.offset - (va - start);
-    // The page holding the end of the file bytes reads as zero past them (binfmt_elf's padzero).
-    const data = elf.bytes.slice(fileStart, l.offset + l.filesz);
+    // The page holding the end of the file bytes reads as zero past them (binfmt_elf's padzero). The bytes are
+    // never written (pages are copied on first touch), so a view of the file serves.
+    const data = elf.bytes.subarray(fileStart, l.offset + l.filesz);
     const filePagesEnd = Math.min(end, Math.ceil(fileEnd / PAGE) * PAGE);
     if (filePagesEnd > start) as.map(start, filePagesEnd, prot, MAP_PRIVATE, data, "elf");
     if (end > filePagesEnd) as.map(filePagesEnd, end, prot, MAP_PRIVATE, null, "bss");

@@ -2,8 +2,9 @@
  * Open file descriptions and descriptor tables of the process VM (Linux's struct file and files_struct): regular
  * files and directories from a FileSystem, pipes (64 KiB, POSIX atomicity up to PIPE_BUF), the host's stdio (with a
  * terminal's termios, window size and foreground process group), and the character devices /dev/null, /dev/zero,
- * /dev/full, /dev/random, /dev/urandom. Reads and writes that cannot proceed return WOULD_BLOCK and the kernel parks
- * the thread and retries the system call later. Left out: sockets, eventfd, epoll, inotify, file locks.
+ * /dev/full, /dev/random, /dev/urandom, eventfd and epoll instances (level-triggered; EPOLLET is treated as level,
+ * which only costs spurious wake-ups). Reads and writes that cannot proceed return WOULD_BLOCK and the kernel parks
+ * the thread and retries the system call later. Left out: sockets, inotify, signalfd, timerfd, file locks.
  */
 import { DT, E, IOCTL, O, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT } from "./abi.ts";
 import type { DirEntry, FileHandle, FileSystem, Stat } from "./vfs.ts";
@@ -32,7 +33,7 @@ export interface StdioHost {
 }
 
 export interface OpenFile {
-  readonly kind: "file" | "dir" | "pipe" | "stdio" | "dev";
+  readonly kind: "file" | "dir" | "pipe" | "stdio" | "dev" | "epoll" | "eventfd";
   /** O_ACCMODE bits plus O_APPEND / O_NONBLOCK (the status flags F_GETFL reports). */
   flags: number;
   /** Descriptors (in all processes) that refer to this description. */
@@ -465,6 +466,91 @@ export class DevFile extends Base implements OpenFile {
   stat(): Stat | number {
     const minor = { null: 3, zero: 5, full: 7, random: 8, urandom: 9 }[this.dev];
     return { ...EMPTY_STAT, mode: S_IFCHR | 0o666, rdev: (1 << 8) | minor, dev: 5, ino: BigInt(minor) };
+  }
+}
+
+/** eventfd(2): a 64-bit counter. */
+export class EventFd extends Base implements OpenFile {
+  readonly kind = "eventfd";
+  count: bigint;
+  readonly semaphore: boolean;
+  constructor(init: number, flags: number, semaphore: boolean) {
+    super(O.RDWR | flags, "anon_inode:[eventfd]");
+    this.count = BigInt(init);
+    this.semaphore = semaphore;
+  }
+  read(buf: Uint8Array): number {
+    if (buf.length < 8) return -E.INVAL;
+    if (this.count === 0n) return (this.flags & O.NONBLOCK) !== 0 ? -E.AGAIN : WOULD_BLOCK;
+    const v = this.semaphore ? 1n : this.count;
+    this.count -= v;
+    new DataView(buf.buffer, buf.byteOffset, 8).setBigUint64(0, v, true);
+    return 8;
+  }
+  write(data: Uint8Array): number {
+    if (data.length < 8) return -E.INVAL;
+    const v = new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
+    if (v === 0xffff_ffff_ffff_ffffn) return -E.INVAL;
+    if (this.count + v > 0xffff_ffff_ffff_fffen) return (this.flags & O.NONBLOCK) !== 0 ? -E.AGAIN : WOULD_BLOCK;
+    this.count += v;
+    return 8;
+  }
+  stat(): Stat | number {
+    return { ...EMPTY_STAT, mode: 0o600, dev: 13 };
+  }
+  override pollIn(): boolean {
+    return this.count > 0n;
+  }
+  override pollOut(): boolean {
+    return this.count < 0xffff_ffff_ffff_fffen;
+  }
+}
+
+export const EPOLLIN = 0x001;
+export const EPOLLOUT = 0x004;
+export const EPOLLERR = 0x008;
+export const EPOLLHUP = 0x010;
+export const EPOLLRDHUP = 0x2000;
+export const EPOLLONESHOT = 1 << 30;
+
+/** An epoll instance: the interest list (descriptor → events, user data, the description it named). */
+export class EpollFile extends Base implements OpenFile {
+  readonly kind = "epoll";
+  readonly interest = new Map<number, { events: number; data: bigint; file: OpenFile }>();
+  constructor(flags: number) {
+    super(O.RDWR | flags, "anon_inode:[eventpoll]");
+  }
+  read(_buf: Uint8Array): number {
+    return -E.INVAL;
+  }
+  write(_data: Uint8Array): number {
+    return -E.INVAL;
+  }
+  stat(): Stat | number {
+    return { ...EMPTY_STAT, mode: 0o600, dev: 13 };
+  }
+  /** Ready events now (at most `max`), as [events, data] pairs. */
+  ready(max: number): [number, bigint][] {
+    const out: [number, bigint][] = [];
+    for (const [, e] of this.interest) {
+      if (out.length >= max) break;
+      const f = e.file;
+      let ev = 0;
+      if ((e.events & EPOLLIN) !== 0 && f.pollIn()) ev |= EPOLLIN;
+      if ((e.events & EPOLLOUT) !== 0 && f.pollOut()) ev |= EPOLLOUT;
+      if (f instanceof PipeEnd) {
+        if (!f.writer && f.pipe.writers === 0) ev |= EPOLLHUP | (e.events & EPOLLRDHUP);
+        if (f.writer && f.pipe.readers === 0) ev |= EPOLLERR;
+      }
+      if (ev !== 0) {
+        out.push([ev, e.data]);
+        if ((e.events & EPOLLONESHOT) !== 0) e.events = 0;
+      }
+    }
+    return out;
+  }
+  override pollIn(): boolean {
+    return this.ready(1).length > 0;
   }
 }
 

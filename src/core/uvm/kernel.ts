@@ -233,6 +233,7 @@ export class Kernel {
   readonly unimplemented = new Map<number, number>();
   readonly t0: bigint;
   syscalls = 0;
+  private readonly exeCache = new Map<string, { fs: FileSystem; ino: bigint; mtimeNs: bigint; bytes: Uint8Array }>();
 
   constructor(opts: KernelOptions) {
     this.opts = opts;
@@ -368,6 +369,17 @@ export class Kernel {
     if ((st.mode & 0o170000) === 0o040000) return -E.ACCES;
     if ((st.mode & 0o170000) !== 0o100000) return -E.ACCES;
     if ((st.mode & 0o111) === 0) return -E.ACCES;
+    // Programs are exec'd again and again (a shell's children): keep the bytes while the file is unchanged.
+    const cached = this.exeCache.get(loc.path);
+    if (
+      cached !== undefined &&
+      cached.fs === loc.fs &&
+      cached.ino === st.ino &&
+      cached.mtimeNs === st.mtimeNs &&
+      cached.bytes.length === st.size
+    ) {
+      return { bytes: cached.bytes, path: loc.path };
+    }
     const h = loc.fs.open(loc.path, 0, 0);
     if (typeof h === "number") return h;
     const bytes = new Uint8Array(st.size);
@@ -378,6 +390,10 @@ export class Kernel {
       done += n;
     }
     h.close();
+    if (done === st.size && st.size <= 64 * 1024 * 1024) {
+      if (this.exeCache.size >= 16) this.exeCache.clear();
+      this.exeCache.set(loc.path, { fs: loc.fs, ino: st.ino, mtimeNs: st.mtimeNs, bytes });
+    }
     return { bytes: bytes.subarray(0, done), path: loc.path };
   }
 
@@ -656,10 +672,16 @@ export class Kernel {
       }
       h.priv = 0;
       h.pc = t.pc;
-      const r = h.run(budget);
-      left -= h.lastRunSteps;
-      this.insns += h.lastRunSteps;
-      t.proc.insns += h.lastRunSteps;
+      let r = h.run(budget);
+      let steps = h.lastRunSteps;
+      if (r !== Exit.Wfi && h.priv === 3) {
+        // The budget ran out between taking a trap and the vector's wfi: finish that one instruction.
+        r = h.run(1);
+        steps += h.lastRunSteps;
+      }
+      left -= steps;
+      this.insns += steps;
+      t.proc.insns += steps;
       if (r !== Exit.Wfi) {
         t.pc = h.pc;
         continue;
@@ -704,6 +726,9 @@ export class Kernel {
 
   /** A synchronous fault signal: unblocked and with the default action if blocked or ignored (force_sig_fault). */
   private force(t: Thread, sig: number, code: number, addr: number): void {
+    this.opts.strace?.(
+      `[pid ${t.tid}] --- signal ${sig} {si_code=${code}, si_addr=0x${addr.toString(16)}} at pc=0x${t.pc.toString(16)} ---`,
+    );
     const act = t.proc.sighand.actions[sig]!;
     const bit = 1n << BigInt(sig - 1);
     if ((t.sigmask & bit) !== 0n || act.handler === SIG_IGN) {
@@ -755,14 +780,25 @@ export class Kernel {
       const act = p.sighand.actions[sig]!;
       if (t.waitKind === WaitKind.Vfork) continue;
       if (t.waitKind === WaitKind.Futex) this.unqueueFutex(t);
-      const restart = (act.flags & SA_RESTART) !== 0 && t.waitKind !== WaitKind.Signal && act.handler !== SIG_DFL;
-      if (restart && t.waitKind === WaitKind.Retry && t.deadline === Number.POSITIVE_INFINITY) {
-        t.state = 0;
-        t.retrying = false;
-      } else {
-        this.complete(t, -E.INTR);
-      }
+      this.interruptSyscall(t, act);
       break;
+    }
+  }
+
+  /**
+   * A handler is about to run while `t` is inside a blocking system call: SA_RESTART restarts reads, writes and
+   * waits (the ecall runs again after the handler); sleeps, poll and select, and calls without SA_RESTART, fail with
+   * EINTR (signal(7)).
+   */
+  private interruptSyscall(t: Thread, act: SigAction): void {
+    const nr = Number(this.regs(t)[17]!);
+    const restartable = t.waitKind === WaitKind.Retry && !NEVER_RESTARTED.has(nr);
+    if (restartable && (act.flags & SA_RESTART) !== 0 && act.handler !== SIG_DFL) {
+      t.state = 0;
+      t.retrying = false;
+      t.deadline = Number.POSITIVE_INFINITY;
+    } else {
+      this.complete(t, -E.INTR);
     }
   }
 
@@ -800,6 +836,8 @@ export class Kernel {
         this.exitGroup(p, sig | (isCoreSignal(sig) ? 0x80 : 0), true);
         return;
       }
+      // Parked in a system call that is being retried: the signal interrupts it first.
+      if (t.retrying) this.interruptSyscall(t, act);
       if (!this.setupFrame(t, sig, act, info)) {
         this.exitGroup(p, SIG.SEGV | 0x80, true);
         return;
@@ -1031,6 +1069,9 @@ export class Kernel {
     if (this.result === null) this.result = r;
   }
 }
+
+/** ppoll, pselect6, nanosleep, clock_nanosleep, rt_sigsuspend, rt_sigtimedwait, epoll_pwait. */
+const NEVER_RESTARTED = new Set([73, 72, 101, 115, 133, 137, 22]);
 
 function lowestSignal(set: bigint): number {
   // SIGKILL first, then the lowest number (Linux: synchronous signals first, then lowest).

@@ -18,7 +18,18 @@ import {
   S_IFMT,
   S_IFREG,
 } from "./abi.ts";
-import { DirFile, isDir, type OpenFile, Pipe, PipeEnd, RegularFile, StdioFile, WOULD_BLOCK } from "./files.ts";
+import {
+  DirFile,
+  EpollFile,
+  EventFd,
+  isDir,
+  type OpenFile,
+  Pipe,
+  PipeEnd,
+  RegularFile,
+  StdioFile,
+  WOULD_BLOCK,
+} from "./files.ts";
 import { type Kernel, NO_RETURN, type Thread, WaitKind } from "./kernel.ts";
 import { type AddressSpace, USER_TOP } from "./memory.ts";
 import { type FileSystem, resolvePath, type Stat, splitLast } from "./vfs.ts";
@@ -338,7 +349,10 @@ export function fileSyscall(k: Kernel, t: Thread, nr: number): number {
       let done = 0;
       for (const v of iov) {
         const n = Math.min(v.len, data.length - done);
-        if (n <= 0) break;
+        if (n <= 0) {
+          if (done >= data.length) break;
+          continue;
+        }
         const part = mm.read(v.base, n);
         if (part === null) return -E.FAULT;
         data.set(part, done);
@@ -737,6 +751,62 @@ export function fileSyscall(k: Kernel, t: Thread, nr: number): number {
     }
     case 33: // mknodat
       return -E.PERM;
+    case 19: {
+      // eventfd2(initval, flags): EFD_SEMAPHORE 1, EFD_NONBLOCK, EFD_CLOEXEC
+      const flags = int(1);
+      const f = new EventFd(Number(u(0) & 0xffffffffn), flags & O.NONBLOCK, (flags & 1) !== 0);
+      return p.fds.add(f, (flags & O.CLOEXEC) !== 0);
+    }
+    case 20: {
+      // epoll_create1(flags)
+      const flags = int(0);
+      if ((flags & ~O.CLOEXEC) !== 0) return -E.INVAL;
+      return p.fds.add(new EpollFile(0), (flags & O.CLOEXEC) !== 0);
+    }
+    case 21: {
+      // epoll_ctl(epfd, op, fd, event): ADD 1, DEL 2, MOD 3
+      const ep = fd(0);
+      const target = fd(2);
+      if (ep === null || target === null) return -E.BADF;
+      if (!(ep.file instanceof EpollFile) || target.file === ep.file) return -E.INVAL;
+      const op = int(1);
+      const set = ep.file.interest;
+      if (op === 2) return set.delete(int(2)) ? 0 : -E.NOENT;
+      const ev = mm.read(ptr(3), 16);
+      if (ev === null) return -E.FAULT;
+      const dv = new DataView(ev.buffer);
+      const entry = { events: dv.getUint32(0, true), data: dv.getBigUint64(8, true), file: target.file };
+      if (op === 1) {
+        if (set.has(int(2))) return -E.EXIST;
+      } else if (op === 3) {
+        if (!set.has(int(2))) return -E.NOENT;
+      } else return -E.INVAL;
+      set.set(int(2), entry);
+      return 0;
+    }
+    case 22: {
+      // epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask, size)
+      const ep = fd(0);
+      if (ep === null) return -E.BADF;
+      if (!(ep.file instanceof EpollFile)) return -E.INVAL;
+      const max = int(2);
+      if (max <= 0 || max > 4096) return -E.INVAL;
+      const ready = ep.file.ready(max);
+      if (ready.length > 0) {
+        const out = new Uint8Array(16 * ready.length);
+        const dv = new DataView(out.buffer);
+        ready.forEach(([ev, data], i) => {
+          dv.setUint32(16 * i, ev, true);
+          dv.setBigUint64(16 * i + 8, data, true);
+        });
+        return mm.write(ptr(1), out) ? ready.length : -E.FAULT;
+      }
+      const tmo = int(3);
+      if (tmo === 0) return 0;
+      const deadline = t.retrying ? t.deadline : tmo < 0 ? Number.POSITIVE_INFINITY : k.nowMs() + tmo;
+      if (k.nowMs() >= deadline) return 0;
+      return k.block(t, WaitKind.Retry, deadline);
+    }
   }
   return -E.NOSYS;
 }

@@ -51,11 +51,11 @@ const PURE = new Set([
 /** Run system call `nr` for the current thread `t`; returns a0, or NO_RETURN when the handler set up `t` itself. */
 export function syscall(k: Kernel, t: Thread, nr: number): number {
   const retrying = t.retrying;
+  const args = k.opts.strace !== null ? straceArgs(k, t, nr) : "";
   let ret = dispatch(k, t, nr);
   if (ret === -E.NOSYS) k.unimplemented.set(nr, (k.unimplemented.get(nr) ?? 0) + 1);
   if (k.opts.strace !== null && !(retrying && ret === NO_RETURN)) {
     const name = SYSCALL_NAMES[nr] ?? `syscall_${nr}`;
-    const args = straceArgs(k, t, nr);
     const r =
       ret === NO_RETURN
         ? t.state === 1
@@ -66,7 +66,7 @@ export function syscall(k: Kernel, t: Thread, nr: number): number {
           : ` = ${nr === 222 || nr === 214 || nr === 216 ? `0x${ret.toString(16)}` : ret}`;
     k.opts.strace(`[pid ${t.tid}] ${name}(${args})${r}`);
   }
-  if (!PURE.has(nr)) k.kick();
+  if (!PURE.has(nr) && t.state === 0) k.kick();
   if (ret === -E.PIPE && (nr === 64 || nr === 66 || nr === 68)) {
     k.sendThread(t, SIG.PIPE, { signo: SIG.PIPE, code: SI_USER, pid: t.proc.pid, uid: 0, addr: 0, status: 0 });
   }
