@@ -106,15 +106,23 @@ export class HostFs implements FileSystem {
   readdir(p: string): DirEntry[] | number {
     return this.run(() => {
       const hp = this.hostPath(p);
-      return fs.readdirSync(hp, { withFileTypes: true }).map((d) => {
-        let ino = 0n;
-        try {
-          ino = fs.lstatSync(`${hp}${sep}${d.name}`, { bigint: true }).ino;
-        } catch {
-          // vanished meanwhile: report inode 0
+      // opendir/readdir keep the host's getdents order (readdirSync sorts), as a native program would see it.
+      const dir = fs.opendirSync(hp);
+      const out: DirEntry[] = [];
+      try {
+        for (let d = dir.readSync(); d !== null; d = dir.readSync()) {
+          let ino = 0n;
+          try {
+            ino = fs.lstatSync(`${hp}${sep}${d.name}`, { bigint: true }).ino;
+          } catch {
+            // vanished meanwhile: report inode 0
+          }
+          out.push({ name: d.name, ino, type: dtype(d) });
         }
-        return { name: d.name, ino, type: dtype(d) };
-      });
+      } finally {
+        dir.closeSync();
+      }
+      return out;
     });
   }
 
