@@ -9,6 +9,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { after, describe, test } from "node:test";
 import { NodeNetHost } from "../../host/node/net.ts";
 import type { NetPort } from "./backend.ts";
+import type { HostTcp, HostTcpEvents } from "./host.ts";
 import {
   checksum,
   fold,
@@ -27,6 +28,7 @@ import {
   u32,
 } from "./packet.ts";
 import { type HostForward, SLIRP_DHCP_START, SLIRP_DNS, SLIRP_HOST, Slirp } from "./slirp.ts";
+import { RCV_BUF } from "./tcp.ts";
 
 const GUEST_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
 const GW_MAC = Uint8Array.of(0x52, 0x55, 0x0a, 0x00, 0x02, 0x02);
@@ -801,6 +803,102 @@ describe("TCP from the guest", () => {
       assert.ok(((f.tcp!.seq + f.tcp!.data.length - g.ack) | 0) <= 4096);
     }
     done = true;
+  });
+
+  test("a host that stops reading: the window the stack advertises closes, then opens again", async () => {
+    const { s, port } = await stack();
+    let server: Socket | null = null;
+    const got: Buffer[] = [];
+    const { port: sp } = await listen((sock) => {
+      server = sock;
+      sock.pause();
+      sock.on("data", (d) => got.push(d));
+    });
+    const g = new GuestTcp(s, port, 33011, GW, sp);
+    const synack = await g.connect([2, 4, 0x05, 0xb4, 1, 3, 3, 0]); // window scale 0 from the guest
+    const scale = synack.tcp!.options[7]!; // the stack's shift (MSS, NOP, WS)
+    await waitUntil(() => server !== null);
+    let wnd = synack.tcp!.wnd;
+    let acked = g.seq;
+    let sent = 0;
+    let smallWindows = 0;
+    const chunk = new Uint8Array(1460).fill(0x33);
+    // Send within the advertised window until it closes (the host socket's buffers and then ours fill up).
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      const room = ((acked + wnd * 2 ** scale - g.seq) | 0) >>> 0;
+      if (room > 0) {
+        const n = Math.min(room, chunk.length);
+        g.write(chunk.subarray(0, n));
+        sent += n;
+        continue;
+      }
+      await new Promise((r) => setImmediate(r));
+      const acks = port.frames.splice(0).filter(isTcp(sp, 33011));
+      if (acks.length > 0) {
+        acked = acks.at(-1)!.tcp!.ack;
+        wnd = acks.at(-1)!.tcp!.wnd;
+      }
+      if (wnd === 0 && acked === g.seq) break;
+      if (wnd > 0 && wnd * 2 ** scale < 1460) smallWindows++;
+      if (acks.length === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(wnd, 0, "the window closed");
+    assert.equal(smallWindows, 0, "no silly windows (below one MSS) were advertised");
+    assert.ok(sent > 0);
+    // The host reads again: the stack reopens the window (a window update), and every byte arrives.
+    (server as unknown as Socket).resume();
+    const update = await port.take((p) => isTcp(sp, 33011)(p) && p.tcp!.wnd > 0, 5000, "window update");
+    assert.equal(update.tcp!.ack, g.seq);
+    await waitUntil(() => got.reduce((n, b) => n + b.length, 0) === sent);
+  });
+
+  test("silly window avoidance: a window that grows by less than an MSS is not advertised", async () => {
+    // A host socket whose unsent bytes the test controls.
+    let events: HostTcpEvents | null = null;
+    // The host socket holds all but 65535 bytes of the stack's buffer: the window starts at exactly 65535.
+    const fake = { bufferedAmount: RCV_BUF - 65535, written: 0 };
+    const host = new NodeNetHost();
+    host.tcpConnect = (_a: string, _p: number, ev: HostTcpEvents): HostTcp => {
+      events = ev;
+      setImmediate(() => ev.onConnect());
+      return {
+        get bufferedAmount() {
+          return fake.bufferedAmount;
+        },
+        write(d: Uint8Array) {
+          fake.written += d.length;
+          fake.bufferedAmount += d.length;
+        },
+        end() {},
+        destroy() {},
+        pause() {},
+        resume() {},
+      };
+    };
+    const { s, port } = await stack([], host);
+    const g = new GuestTcp(s, port, 33012, GW, 9999);
+    await g.connect(); // no window scaling: windows in bytes, at most 65535
+    const probe = async () => {
+      g.send(TCP_ACK, undefined, undefined, (g.seq - 1) >>> 0); // an old sequence number: the stack ACKs its window
+      return (await port.take(isTcp(9999, 33012), 1000, "ACK")).tcp!.wnd;
+    };
+    assert.equal(await probe(), 65535);
+    // Fill the window to 1000 bytes short of its edge; the host takes nothing.
+    for (let left = 65535 - 1000; left > 0; ) {
+      const n = Math.min(1460, left);
+      g.write(new Uint8Array(n));
+      left -= n;
+    }
+    await new Promise((r) => setImmediate(r));
+    port.frames.length = 0;
+    assert.equal(await probe(), 1000, "the right edge stays where it was");
+    fake.bufferedAmount -= 500; // the host takes 500 bytes: not worth a window update
+    assert.equal(await probe(), 1000);
+    fake.bufferedAmount -= 1000; // now 1500 more: the edge moves
+    assert.equal(await probe(), 2500);
+    fake.bufferedAmount = 0;
+    events!.onDrain();
+    assert.equal((await port.take(isTcp(9999, 33012), 1000, "window update")).tcp!.wnd, 65535);
   });
 
   test("a segment the guest's card lost is sent again after the retransmission timeout", async () => {

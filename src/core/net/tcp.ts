@@ -189,8 +189,9 @@ export class TcpConnection implements HostTcpEvents {
   private irs = 0;
   private rcvNxt = 0;
   private rcvScale = 0;
-  /** Window we last advertised, in bytes. */
+  /** Window we last advertised, in bytes, and its right edge (sequence number). */
   private rcvAdvertised = 0;
+  private rcvRight = 0;
   private ackPending = false;
   /** The pending ACK acknowledges in-order data only: it may wait for the end of the guest's time slice. */
   private ackDelayed = false;
@@ -335,7 +336,7 @@ export class TcpConnection implements HostTcpEvents {
     }
     if (early > 0) {
       if (early >= len + (fin ? 1 : 0)) {
-        if (len > 0 || fin) this.ackNow();
+        this.ackNow(); // wholly old (a retransmission, a keepalive or window probe): re-ACK
         len = 0;
         fin = false;
       } else if (early > len) {
@@ -676,9 +677,14 @@ export class TcpConnection implements HostTcpEvents {
     let wnd = 0;
     if ((flags & TCP_RST) === 0) {
       const scale = synOpts ? 0 : this.rcvScale; // the window in a SYN is never scaled
-      wnd = Math.min(this.rcvWindow(), 0xffff * 2 ** scale);
-      this.rcvAdvertised = wnd;
-      wnd = Math.floor(wnd / 2 ** scale);
+      // Receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2): keep the right edge we advertised until the
+      // window can move it on by min(MSS, half the buffer); never move it back.
+      const avail = Math.min(this.rcvWindow(), 0xffff * 2 ** scale);
+      const promised = Math.max(0, seqDiff(this.rcvRight, this.rcvNxt));
+      const bytes = avail - promised >= Math.min(TCP_MSS, RCV_BUF / 2) || synOpts ? avail : promised;
+      wnd = Math.min(Math.floor(bytes / 2 ** scale), 0xffff);
+      this.rcvAdvertised = wnd * 2 ** scale;
+      this.rcvRight = (this.rcvNxt + this.rcvAdvertised) >>> 0;
     }
     put16(f, t + 14, wnd);
     put32(f, t + 16, 0); // checksum, urgent pointer
