@@ -326,9 +326,23 @@ step_rootfs() {
     chown -R 0:0 "$1"
     mknod -m 0600 "$1/dev/console" c 5 1
     mknod -m 0666 "$1/dev/null" c 1 3
+    touch -h -d "@$SOURCE_DATE_EPOCH" "$1/dev" "$1/dev/console" "$1/dev/null"
     E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L "$2" -U 6f9a3c1e-5b1d-4a70-9c3e-706f70656b00 \
       -E hash_seed=6f9a3c1e-5b1d-4a70-9c3e-706f70656b01,root_owner=0:0 -d "$1" "$3" "$4M"
   ' sh "$ROOT" "$ROOTFS_LABEL" "$img" "$ROOTFS_MIB"
+  # mkfs.ext4 -d copies each file's atime and ctime too, which reading and chown have just set to now: set them (and
+  # crtime) to SOURCE_DATE_EPOCH, so that the same tree gives the same disk.
+  local stamp
+  stamp=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y%m%d%H%M%S)
+  {
+    printf '/\n/dev/console\n/dev/null\n'
+    (cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort | sed 's/^\.//')
+  } | while IFS= read -r p; do
+    printf 'sif "%s" atime %s\nsif "%s" ctime %s\nsif "%s" crtime %s\n' "$p" "$stamp" "$p" "$stamp" "$p" "$stamp"
+  done >"$WORK/rootfs.debugfs"
+  E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f "$WORK/rootfs.debugfs" "$img" >/dev/null 2>"$WORK/debugfs.err" ||
+    die "debugfs on $img failed: $(cat "$WORK/debugfs.err")"
+  if grep -v '^debugfs ' "$WORK/debugfs.err" | grep -q .; then die "debugfs on $img: $(head -n 3 "$WORK/debugfs.err")"; fi
 
   cp "$KOBJ/arch/riscv/boot/Image" "$OUT/Image"
   cp "$KOBJ/.config" "$OUT/kernel.config"
