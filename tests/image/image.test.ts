@@ -1,7 +1,8 @@
 // The default guest image set built from tools/image (issue 5): built from scratch when the cache has none (the
 // kernel build takes 5-10 min on 2 cores), then checked file by file; a second `popek image build` is a cache hit;
 // the kernel and initramfs boot under qemu-system-riscv64 -M virt (with virtio-net DHCP and a 9p share) and from the
-// ext4 disk over virtio-blk, and under popek with plain `popek run`; `popek image add/list` and `popek run --image`
+// ext4 disk over virtio-blk, and under popek (`popek run` with no image options, with its DHCP and 9p share, and
+// from the disk with --drive); `popek image add/list` and `popek run --image`
 // work on a temporary cache, where a damaged set is reported and never booted.
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
@@ -308,19 +309,51 @@ describe("the default image set", {
     assert.deepEqual(await verifySet(img.dir, img.manifest), []);
   });
 
-  test("boots under popek: `popek run` with no arguments reaches the shell", async (t) => {
+  test("boots under popek: `popek run` reaches the shell, with DHCP and the 9p share (--share)", async (t) => {
+    const share = join(tmp, "popek-share");
+    mkdirSync(share, { recursive: true });
+    writeFileSync(join(share, "hello.txt"), "hello from the host\n");
     const start = performance.now();
-    const g = new Console(NODE, [CLI, "run"]);
+    const g = new Console(NODE, [CLI, "run", "--share", share]);
     await g.within(BOOT_TIMEOUT_MS, async () => {
       await g.waitFor("guest ready");
       await g.waitFor(PROMPT);
       t.diagnostic(`popek: prompt after ${((performance.now() - start) / 1000).toFixed(2)} s`);
-      assert.match(await g.run("uname -a", 1), /Linux guest 6\.1\.\d+ #1 SMP .* riscv64/);
-      assert.match(await g.run("cat /proc/cpuinfo", 2), /isa\s*: rv64imafdc/);
+      // popek run has user-mode networking on by default (QEMU's 10.0.2.x addresses).
+      assert.match(g.out, /eth0: 10\.0\.2\.15\r?\n/);
+      assert.match(g.out, /host share on \/mnt\/host/);
+      assert.match(await g.run("cat /mnt/host/hello.txt", 1), /\nhello from the host\n/);
+      assert.match(await g.run("uname -a", 2), /Linux guest 6\.1\.\d+ #1 SMP .* riscv64/);
+      assert.match(await g.run("cat /proc/cpuinfo", 3), /isa\s*: rv64imafdc/);
       g.child.stdin.write("poweroff -f\n");
       assert.equal(await g.exited, 0, g.err);
     });
     assert.doesNotMatch(g.err, /building/);
+  });
+
+  test("boots under popek from the ext4 disk (--drive)", async (t) => {
+    const disk = join(tmp, "popek-rootfs.ext4");
+    copyFileSync(img.diskPath, disk);
+    chmodSync(disk, 0o644);
+    const start = performance.now();
+    const g = new Console(NODE, [
+      CLI,
+      "run",
+      "--kernel",
+      img.kernelPath,
+      "--drive",
+      `file=${disk}`,
+      "--append",
+      "root=/dev/vda rw console=ttyS0",
+    ]);
+    await g.within(BOOT_TIMEOUT_MS, async () => {
+      await g.waitFor("guest ready");
+      await g.waitFor(PROMPT);
+      t.diagnostic(`popek (disk): prompt after ${((performance.now() - start) / 1000).toFixed(2)} s`);
+      assert.match(await g.run("mount", 1), /\/dev\/root on \/ type ext4 \(rw/);
+      g.child.stdin.write("poweroff -f\n");
+      assert.equal(await g.exited, 0, g.err);
+    });
   });
 
   test("image add, list and run --image; a damaged set is listed as such and never booted", async (t) => {
