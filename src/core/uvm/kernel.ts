@@ -233,6 +233,8 @@ export class Kernel {
   readonly unimplemented = new Map<number, number>();
   readonly t0: bigint;
   syscalls = 0;
+  /** System calls that completed (not parked again): the deadlock check watches it. */
+  progress = 0;
   private readonly exeCache = new Map<string, { fs: FileSystem; ino: bigint; mtimeNs: bigint; bytes: Uint8Array }>();
 
   constructor(opts: KernelOptions) {

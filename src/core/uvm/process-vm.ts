@@ -215,6 +215,7 @@ export class ProcessVm {
           exit = { kind: "deadlock" };
           break;
         }
+        await macrotask();
         continue;
       }
       await new Promise<void>((resolve) => {
@@ -241,8 +242,8 @@ export class ProcessVm {
 
   private lastSyscalls = -1;
   private progressed(k: Kernel): boolean {
-    const moved = k.syscalls !== this.lastSyscalls;
-    this.lastSyscalls = k.syscalls;
+    const moved = k.progress !== this.lastSyscalls;
+    this.lastSyscalls = k.progress;
     return moved;
   }
 }
@@ -285,7 +286,14 @@ function withProgram(fs: FileSystem, path: string, program: Uint8Array): FileSys
     .filter((c) => c.length > 0 && c !== ".")
     .join("/")}`;
   const wrapped: FileSystem = Object.create(fs);
-  wrapped.lstat = (p) => (p === norm ? { ...st } : fs.lstat(p));
+  // The program's directories exist even when `fs` lacks them (an empty MemFs).
+  const dirs = new Set<string>();
+  for (let d = norm.slice(0, norm.lastIndexOf("/")); d.length > 0; d = d.slice(0, d.lastIndexOf("/"))) dirs.add(d);
+  wrapped.lstat = (p) => {
+    if (p === norm) return { ...st };
+    const r = fs.lstat(p);
+    return typeof r === "number" && dirs.has(p) ? { ...st, ino: 2n, mode: 0o40755, size: 4096 } : r;
+  };
   wrapped.open = (p, flags, mode) => {
     if (p !== norm) return fs.open(p, flags, mode);
     if ((flags & 3) !== 0) return -E.TXTBSY;

@@ -71,6 +71,7 @@ export function syscall(k: Kernel, t: Thread, nr: number): number {
     k.sendThread(t, SIG.PIPE, { signo: SIG.PIPE, code: SI_USER, pid: t.proc.pid, uid: 0, addr: 0, status: 0 });
   }
   if (ret !== NO_RETURN && t.state !== 0) ret = NO_RETURN;
+  if (t.state !== 1) k.progress++;
   return ret;
 }
 
