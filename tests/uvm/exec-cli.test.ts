@@ -1,0 +1,141 @@
+/**
+ * `popek exec` as a command: stdin piped from the host, exit statuses (a signal n gives 128 + n), --strace output
+ * and its ENOSYS report, host errors (exit 2), and an interactive `busybox sh` on a pseudo-terminal (line editing,
+ * pipelines of applets, Ctrl-C interrupting a foreground command, `exit 5`), driven through python3's pty module.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { build, requireTool, runQemu, tempDir } from "./harness.ts";
+
+const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+const IMAGES = process.env.POPEK_IMAGES ?? new URL("../../../shared/images/", import.meta.url).pathname;
+
+function popek(args: string[], input = "") {
+  const r = spawnSync(process.execPath, [CLI, "exec", ...args], {
+    input,
+    timeout: 120_000,
+    env: { PATH: "/bin:/usr/bin" },
+  });
+  return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), status: r.status };
+}
+
+/** Drive a command on a pseudo-terminal: wait, send each line, wait; returns the transcript and exit code. */
+const PTY_DRIVER = `
+import os, pty, sys, time, select, json
+steps = json.loads(sys.argv[1]); cmd = sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(cmd[0], cmd)
+out = b""
+def pump(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try: out += os.read(fd, 4096)
+            except OSError: return
+pump(8)
+for text, wait in steps:
+    os.write(fd, text.encode()); pump(wait)
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.stdout.write("\\nEXIT %d\\n" % (os.WEXITSTATUS(st) if os.WIFEXITED(st) else -1))
+`;
+
+describe("popek exec", { timeout: 300_000 }, () => {
+  const dir = tempDir("cli");
+  const rootfs = join(dir, "rootfs");
+
+  before(async () => {
+    await requireTool("riscv64-linux-gnu-gcc");
+    await requireTool("qemu-riscv64");
+    await build("stdin.c", join(dir, "stdin"), "static");
+    const progs: Record<string, string> = {
+      segv: "int main(void) { *(volatile int *)0 = 1; return 0; }",
+      code: "int main(void) { return 42; }",
+      nosys:
+        '#include <unistd.h>\n#include <stdio.h>\nint main(void) { printf("%ld\\n", syscall(0, 1, 2)); return 0; }',
+    };
+    for (const [name, src] of Object.entries(progs)) {
+      writeFileSync(join(dir, `${name}.c`), src);
+      execFileSync("riscv64-linux-gnu-gcc", ["-O1", "-static", "-o", join(dir, name), join(dir, `${name}.c`)]);
+    }
+    mkdirSync(rootfs);
+    execFileSync("cpio", ["-idm", "--quiet", "-F", join(IMAGES, "initramfs.cpio")], { cwd: rootfs });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("stdin from the host, compared with qemu-riscv64", async () => {
+    const input = Array.from({ length: 2000 }, (_, i) => `line ${i} of input`).join("\n");
+    const q = await runQemu({ prog: join(dir, "stdin"), stdin: input, cwd: dir, linking: "static" });
+    const p = popek([join(dir, "stdin")], input);
+    assert.equal(p.stdout, q.stdout);
+    assert.equal(p.status, 0);
+  });
+
+  test("exit statuses: the program's code, 128 + signal, 2 for a host error", () => {
+    assert.equal(popek([join(dir, "code")]).status, 42);
+    const segv = popek([join(dir, "segv")]);
+    assert.equal(segv.status, 128 + 11);
+    const missing = popek([join(dir, "no-such-program")]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /^popek: .*no-such-program: no such file\n$/);
+    writeFileSync(join(dir, "junk"), "neither ELF nor #! script\n", { mode: 0o755 });
+    const notElf = popek([join(dir, "junk")]);
+    assert.equal(notElf.status, 2);
+    assert.match(notElf.stderr, /not a RISC-V 64-bit Linux executable/);
+    const notExecutable = popek([join(dir, "code.c")]);
+    assert.equal(notExecutable.status, 2);
+    assert.match(notExecutable.stderr, /permission denied/);
+  });
+
+  test("--strace prints each call and the unimplemented ones", () => {
+    const r = popek(["--strace", join(dir, "nosys")]);
+    assert.equal(r.stdout, "-1\n");
+    assert.match(r.stderr, /\[pid \d+\] io_setup\(0x1, 0x2.*\) = -1 ENOSYS \(Function not implemented\)\n/);
+    assert.match(r.stderr, /\[pid \d+\] write\(1, 0x[0-9a-f]+, 3\) = 3\n/);
+    assert.match(r.stderr, /popek: unimplemented system calls \(ENOSYS\): io_setup \(0\) ×1\n$/);
+  });
+
+  test("an interactive busybox sh on a terminal", {
+    skip: !existsSync("/usr/bin/python3") && "python3 missing",
+  }, () => {
+    const steps: [string, number][] = [
+      ["echo hello-$((6*7))\r", 3],
+      ["for i in 1 2 3; do echo n$i; done | sort -r | head -n 2\r", 4],
+      ["sleep 30\r", 3],
+      ["\x03", 2],
+      ["echo status-$?\r", 2],
+      ["exit 5\r", 3],
+    ];
+    const r = spawnSync(
+      "python3",
+      [
+        "-c",
+        PTY_DRIVER,
+        JSON.stringify(steps),
+        "env",
+        "-i",
+        "PATH=/bin:/usr/bin",
+        "TERM=vt100",
+        process.execPath,
+        CLI,
+        "exec",
+        "--root",
+        rootfs,
+        join(rootfs, "bin/busybox"),
+        "sh",
+      ],
+      { timeout: 120_000 },
+    );
+    const out = r.stdout.toString().replaceAll("\r", "");
+    assert.match(out, /\nhello-42\n/);
+    assert.match(out, /\nn3\nn2\n/);
+    assert.match(out, /\nstatus-130\n/, "Ctrl-C interrupted sleep");
+    assert.match(out, /\nEXIT 5\n$/);
+  });
+});
