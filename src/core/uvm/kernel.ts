@@ -766,6 +766,7 @@ export class Kernel {
   }
 
   signalPgrp(pgrp: number, sig: number): void {
+    this.opts.strace?.(`--- signal ${sig} to process group ${pgrp} ---`);
     for (const p of this.procs.values()) {
       if (p.alive && p.pgid === pgrp)
         this.sendProc(p, sig, { signo: sig, code: 0x80, pid: 0, uid: 0, addr: 0, status: 0 });
