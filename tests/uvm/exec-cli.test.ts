@@ -1,7 +1,7 @@
 /**
  * `popek exec` as a command: stdin piped from the host, exit statuses (a signal n gives 128 + n), --strace output
  * and its ENOSYS report, host errors (exit 2), and an interactive `busybox sh` on a pseudo-terminal (line editing,
- * pipelines of applets, Ctrl-C in the line editor, `exit 5`), driven through python3's pty module.
+ * pipelines of applets, Ctrl-C in the line editor and for a foreground command, `exit 5`), driven through python3's pty module.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -110,20 +110,24 @@ describe("popek exec", { timeout: 300_000 }, () => {
     skip: !existsSync("/usr/bin/python3") && "python3 missing",
   }, () => {
     // [text to wait for, keys to type, seconds to settle]; the prompt is "/ # ". Ctrl-C at the prompt is the line
-    // editor's (the terminal is raw there): it drops the line being edited.
-    const steps: [string, string][] = [
-      ["/ # ", "echo hello-$((6*7))\r"],
-      ["hello-42", "for i in 1 2 3; do echo n$i; done | sort -r | head -n 2\r"],
-      ["n2", "echo dropped\x03"],
-      ["^C", "cd /usr/bin && pwd; (exit 3); echo status-$?\r"],
-      ["status-3", "exit 5\r"],
+    // editor's (the terminal is raw there): it drops the line. Ctrl-C while `sleep` runs (the terminal is cooked
+    // then) is SIGINT from the host terminal, forwarded to the foreground process group.
+    const steps: [string, string, number][] = [
+      ["/ # ", "echo hello-$((6*7))\r", 0.3],
+      ["hello-42", "for i in 1 2 3; do echo n$i; done | sort -r | head -n 2\r", 0.3],
+      ["n2", "echo dropped\x03", 0.3],
+      ["^C", "cd /usr/bin && pwd; (exit 3); echo status-$?\r", 0.3],
+      ["status-3", "sleep 20\r", 0.3],
+      ["sleep 20", "\x03", 2],
+      ["^C", "echo st-$?\r", 0.5],
+      ["st-1", "exit 5\r", 0.3],
     ];
     const r = spawnSync(
       "python3",
       [
         "-c",
         PTY_DRIVER,
-        JSON.stringify(steps.map(([e, t]) => [e, t, 0.3])),
+        JSON.stringify(steps),
         "env",
         "-i",
         "PATH=/bin:/usr/bin",
@@ -143,6 +147,7 @@ describe("popek exec", { timeout: 300_000 }, () => {
     assert.match(out, /\nn3\nn2\n/);
     assert.doesNotMatch(out, /\ndropped\n/, "Ctrl-C dropped the edited line");
     assert.match(out, /\n\/usr\/bin\nstatus-3\n/);
+    assert.match(out, /\nst-130\n/, "Ctrl-C ended sleep with SIGINT");
     assert.match(out, /\nEXIT 5\n$/);
   });
 });
