@@ -223,6 +223,8 @@ export class Kernel {
   private rr = 0;
   /** Frame holding the signal-return trampoline. */
   private readonly trampFrame: number;
+  /** sched_yield asked to end the current thread's slice. */
+  yieldNow = false;
   /** Total instructions run (all threads). */
   insns = 0;
   /** Instruction budget (Infinity: none). */
@@ -666,7 +668,8 @@ export class Kernel {
     }
     this.deliverSignals(t);
     let left = SLICE;
-    while (left > 0 && t.state === 0 && this.result === null && this.current === t) {
+    this.yieldNow = false;
+    while (left > 0 && t.state === 0 && this.result === null && this.current === t && !this.yieldNow) {
       const budget = Math.min(left, this.maxInsns - this.insns);
       if (budget <= 0) {
         this.finish({ kind: "limit", limit: "instructions" });

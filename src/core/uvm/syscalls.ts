@@ -258,7 +258,7 @@ function dispatch(k: Kernel, t: Thread, nr: number): number {
     case 126: // sched_get_priority_min
       return 0;
     case 124: // sched_yield
-      k.current = t; // the scheduler moves on after this slice
+      k.yieldNow = true; // the scheduler runs the other threads before this one again
       return 0;
     case 168: // getcpu
       if (u(0) !== 0n && !mm.writeU32(ptr(0), 0)) return -E.FAULT;
