@@ -382,9 +382,8 @@ export class AddressSpace {
       return old;
     }
     const inPlace = old + oldLen === m.end && fixed < 0 && old + newLen <= USER_TOP && this.isFree(m.end, old + newLen);
-    if (inPlace) {
+    if (inPlace && m.shared === null) {
       m.end = old + newLen;
-      if (m.shared !== null) return -2;
       return old;
     }
     if (!mayMove) return -2;
@@ -456,6 +455,8 @@ export class AddressSpace {
       let f: number;
       if (m.shared !== null) {
         const idx = m.sharedPage + (page - m.start) / PAGE;
+        // Grown by mremap past the shared object's pages: nothing backs it (Linux: SIGBUS).
+        if (idx >= m.shared.frames.length) return Fault.MapErr;
         f = m.shared.frames[idx]!;
         if (f < 0) {
           f = mem.alloc();

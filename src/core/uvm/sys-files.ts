@@ -42,21 +42,26 @@ const UTIME_OMIT = (1 << 30) - 2;
 const dec = new TextDecoder();
 const enc = new TextEncoder();
 
-/** A NULL-terminated array of string pointers (argv, envp), or null on a fault. */
-export function readStringArray(mm: AddressSpace, at: number): Uint8Array[] | null {
+/** Bytes of argv and envp strings together an execve may pass (Linux: a quarter of the 8 MiB stack). */
+const ARG_MAX = 2 * 1024 * 1024;
+
+/** A NULL-terminated array of string pointers (argv, envp): the strings, -EFAULT, or -E2BIG past `budget` bytes. */
+export function readStringArray(mm: AddressSpace, at: number, budget = ARG_MAX): Uint8Array[] | number {
   const out: Uint8Array[] = [];
   if (at === 0) return out;
-  if (at < 0) return null;
-  for (let i = 0; i < 65536; i++) {
+  if (at < 0) return -E.FAULT;
+  let left = budget;
+  for (let i = 0; ; i++) {
+    if (left < 8) return -E.TOOBIG;
     const p = mm.readU64(at + 8 * i);
-    if (p === null) return null;
+    if (p === null) return -E.FAULT;
     if (p === 0n) return out;
-    if (p >= BigInt(USER_TOP)) return null;
-    const s = mm.readCString(Number(p), 131072);
-    if (s === null) return null;
+    if (p >= BigInt(USER_TOP)) return -E.FAULT;
+    const s = mm.readCString(Number(p), Math.min(131072, left));
+    if (s === null) return left <= 131072 ? -E.TOOBIG : -E.FAULT;
+    left -= s.length + 1 + 8;
     out.push(s);
   }
-  return null;
 }
 
 interface Loc {

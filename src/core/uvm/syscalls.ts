@@ -628,8 +628,10 @@ function dispatch(k: Kernel, t: Thread, nr: number): number {
       const path = mm.readCString(ptr(0));
       if (path === null) return -E.FAULT;
       const argv = readStringArray(mm, ptr(1));
-      const envp = readStringArray(mm, ptr(2));
-      if (argv === null || envp === null) return -E.FAULT;
+      if (typeof argv === "number") return argv;
+      const used = argv.reduce((a, s) => a + s.length + 9, 0);
+      const envp = readStringArray(mm, ptr(2), 2 * 1024 * 1024 - used);
+      if (typeof envp === "number") return envp;
       const r = k.execve(t, new TextDecoder().decode(path), argv, envp);
       return r < 0 ? r : NO_RETURN;
     }
