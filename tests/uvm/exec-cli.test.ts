@@ -98,6 +98,18 @@ describe("popek exec", { timeout: 300_000 }, () => {
     assert.match(notExecutable.stderr, /permission denied/);
   });
 
+  test("a reader that goes away gives the program SIGPIPE (`yes | head`)", () => {
+    const r = spawnSync(
+      "bash",
+      [
+        "-c",
+        `"${process.execPath}" "${CLI}" exec "${join(rootfs, "bin/busybox")}" yes | head -n 2; echo "status \${PIPESTATUS[0]}"`,
+      ],
+      { timeout: 120_000 },
+    );
+    assert.equal(r.stdout.toString(), "y\ny\nstatus 141\n");
+  });
+
   test("--strace prints each call and the unimplemented ones", () => {
     const r = popek(["--strace", join(dir, "nosys")]);
     assert.equal(r.stdout, "-1\n");

@@ -18,8 +18,8 @@ const PIPE_SIZE = 65536;
 export interface StdioHost {
   /** Up to `max` bytes of stdin now; null when none is available yet; an empty array at end of input. */
   readStdin(max: number): Uint8Array | null;
-  /** Write to fd 1 or 2 of the host. */
-  write(fd: number, data: Uint8Array): void;
+  /** Write to fd 1 or 2 of the host; may return -EPIPE when nobody reads it any more (the guest gets SIGPIPE). */
+  write(fd: number, data: Uint8Array): number | undefined;
   /** Whether host fd 0, 1 or 2 is a terminal. */
   isatty(fd: number): boolean;
   /** Terminal size, or null when not a terminal. */
@@ -375,11 +375,11 @@ export class StdioFile extends Base implements OpenFile {
     if (this.fd === 0) {
       // A terminal's stdin is also writable (as /dev/tty is); a pipe's is not.
       if (!this.host.isatty(0)) return -E.BADF;
-      this.host.write(1, data);
-      return data.length;
+      const r = this.host.write(1, data);
+      return r !== undefined && r < 0 ? r : data.length;
     }
-    this.host.write(this.fd, data);
-    return data.length;
+    const r = this.host.write(this.fd, data);
+    return r !== undefined && r < 0 ? r : data.length;
   }
   stat(): Stat | number {
     const tty = this.host.isatty(this.fd);

@@ -86,8 +86,9 @@ export class BufferStdio implements StdioHost {
     this.input = this.input.subarray(n);
     return r;
   }
-  write(fd: number, data: Uint8Array): void {
+  write(fd: number, data: Uint8Array): number {
     this.out[fd]?.push(data.slice());
+    return data.length;
   }
   isatty(_fd: number): boolean {
     return false;

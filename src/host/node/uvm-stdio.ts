@@ -51,7 +51,8 @@ export class NodeStdio implements StdioHost {
     return first.subarray(0, max);
   }
 
-  write(fd: number, data: Uint8Array): void {
+  /** Bytes written, or -EPIPE (32) once the reader has gone (`popek exec yes | head`). */
+  write(fd: number, data: Uint8Array): number {
     let done = 0;
     while (done < data.length) {
       try {
@@ -59,10 +60,11 @@ export class NodeStdio implements StdioHost {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === "EAGAIN") continue;
-        if (code === "EPIPE") return;
+        if (code === "EPIPE") return -32;
         throw e;
       }
     }
+    return done;
   }
 
   isatty(fd: number): boolean {
