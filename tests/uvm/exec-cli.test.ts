@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { build, requireTool, runQemu, tempDir } from "./harness.ts";
+import { build, requireTool, runQemu, tempDir, unpackCpio } from "./harness.ts";
 
 const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const IMAGES = process.env.POPEK_IMAGES ?? new URL("../../../shared/images/", import.meta.url).pathname;
@@ -70,7 +70,7 @@ describe("popek exec", { timeout: 300_000 }, () => {
       execFileSync("riscv64-linux-gnu-gcc", ["-O1", "-static", "-o", join(dir, name), join(dir, `${name}.c`)]);
     }
     mkdirSync(rootfs);
-    execFileSync("cpio", ["-idm", "--quiet", "-F", join(IMAGES, "initramfs.cpio")], { cwd: rootfs });
+    unpackCpio(readFileSync(join(IMAGES, "initramfs.cpio")), rootfs);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

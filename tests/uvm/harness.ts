@@ -4,7 +4,7 @@
  * through HostFs), and returns both results for comparison. Missing tools fail with the Debian package to install.
  */
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -128,4 +128,36 @@ export async function runPopek(spec: RunSpec): Promise<RunResult & { instruction
           ? `limit ${e.limit}`
           : "deadlock";
   return { stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr), status, instructions: r.instructions };
+}
+
+/**
+ * Unpack a newc cpio archive (the guest image's initramfs.cpio) into `dest`: directories, regular files with their
+ * modes and mtimes, symlinks; device nodes and other specials are skipped (the process VM provides /dev itself).
+ */
+export function unpackCpio(archive: Uint8Array, dest: string): void {
+  const dec = new TextDecoder();
+  let at = 0;
+  const align = (n: number) => (n + 3) & ~3;
+  while (at + 110 <= archive.length) {
+    const magic = dec.decode(archive.subarray(at, at + 6));
+    if (magic !== "070701" && magic !== "070702") throw new Error(`cpio: bad magic at ${at}`);
+    const field = (i: number) => Number.parseInt(dec.decode(archive.subarray(at + 6 + 8 * i, at + 14 + 8 * i)), 16);
+    const mode = field(1);
+    const mtime = field(5);
+    const size = field(6);
+    const nameSize = field(11);
+    const name = dec.decode(archive.subarray(at + 110, at + 110 + nameSize - 1));
+    const dataAt = align(at + 110 + nameSize);
+    const data = archive.subarray(dataAt, dataAt + size);
+    at = align(dataAt + size);
+    if (name === "TRAILER!!!") break;
+    if (name === "." || name.startsWith("/") || name.split("/").includes("..")) continue;
+    const path = join(dest, name);
+    const type = mode & 0o170000;
+    if (type === 0o040000) mkdirSync(path, { recursive: true, mode: mode & 0o7777 });
+    else if (type === 0o100000) {
+      writeFileSync(path, data, { mode: mode & 0o7777 });
+      utimesSync(path, mtime, mtime);
+    } else if (type === 0o120000) symlinkSync(dec.decode(data), path);
+  }
 }
