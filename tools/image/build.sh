@@ -361,6 +361,8 @@ step_rootfs() {
 }
 
 run_step() {
+  # The deps step needs no work directory (it may run with sudo, which would leave a root-owned one behind).
+  [ "$1" = deps ] || mkdir -p "$WORK"
   case "$1" in
   deps) step_deps ;;
   sources) step_sources ;;
@@ -374,5 +376,5 @@ run_step() {
 }
 
 [ $# -gt 0 ] || die "usage: build.sh STEP... (deps sources kernel-config kernel busybox rootfs all)"
-mkdir -p "$WORK"
-for step in "$@"; do run_step "$step"; done
+# One line, so that bash has read all of it before running: editing this file during a build cannot derail it.
+for step in "$@"; do run_step "$step"; done; exit 0
