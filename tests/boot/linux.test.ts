@@ -1,4 +1,5 @@
-// Boot the shared Linux guest (../shared/images: kernel 6.1 Image + BusyBox initramfs) with `popek run` as a child
+// Boot a Linux guest (../shared/images when present, else popek's own default image, built first if missing: kernel 6.1
+// Image + BusyBox initramfs) with `popek run` as a child
 // process, console on pipes, under the built-in SBI and under Debian's OpenSBI fw_jump, with 1 and 2 harts, and
 // fw_dynamic with 1: wait for the shell prompt, run uname -a, cat /proc/cpuinfo, ls / and a shell loop, then
 // poweroff -f, and check the output
@@ -8,13 +9,20 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:chil
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { defaultImage, IMAGE_BUILD_TIMEOUT_MS } from "../image/default-image.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const NODE = join(ROOT, "node_modules/.bin/node");
 const CLI = join(ROOT, "src/cli/main.ts");
 const IMAGES = process.env.POPEK_IMAGES ?? join(ROOT, "../shared/images");
-const KERNEL = join(IMAGES, "Image");
-const INITRD = join(IMAGES, "initramfs.cpio.gz");
+const SHARED = existsSync(join(IMAGES, "Image")) && existsSync(join(IMAGES, "initramfs.cpio.gz"));
+
+/** The prebuilt guest when present (a cache), else the project's own default image, built first if missing. */
+async function guestImage(): Promise<{ kernel: string; initrd: string }> {
+  if (SHARED) return { kernel: join(IMAGES, "Image"), initrd: join(IMAGES, "initramfs.cpio.gz") };
+  const img = await defaultImage();
+  return { kernel: img.kernelPath, initrd: img.initrdPath };
+}
 /** Debian's opensbi package (1.1): jumps to the kernel at 0x8020_0000. */
 const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
 const FW_DYNAMIC = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
@@ -22,7 +30,6 @@ const PROMPT = "guest:/# ";
 /** Hard limit for one boot, commands and poweroff (QEMU needs 0.5 s, popek about 5 s on an idle machine). */
 const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 120_000);
 
-const noImages = existsSync(KERNEL) && existsSync(INITRD) ? false : `no guest image: ${KERNEL} or ${INITRD} is missing`;
 const noOpenSbi = existsSync(FW_JUMP) ? false : `${FW_JUMP} is missing (Debian package opensbi)`;
 const noPython =
   spawnSync("python3", ["-c", "import pty"], { stdio: "ignore" }).status === 0
@@ -78,12 +85,13 @@ class Guest {
 }
 
 async function bootAndCheck(args: string[], harts: number, diag: (msg: string) => void): Promise<void> {
+  const { kernel, initrd } = await guestImage();
   const start = performance.now();
   const g = new Guest([
     "--kernel",
-    KERNEL,
+    kernel,
     "--initrd",
-    INITRD,
+    initrd,
     "--append",
     "console=ttyS0",
     "--smp",
@@ -136,16 +144,16 @@ async function bootAndCheck(args: string[], harts: number, diag: (msg: string) =
   }
 }
 
-describe("Linux boots to a shell and powers off", { timeout: 5 * BOOT_TIMEOUT_MS + 10_000 }, () => {
+describe("Linux boots to a shell and powers off", { timeout: IMAGE_BUILD_TIMEOUT_MS + 5 * BOOT_TIMEOUT_MS + 10_000 }, () => {
   for (const harts of [1, 2]) {
-    test(`built-in SBI, ${harts} hart${harts > 1 ? "s" : ""}`, { skip: noImages }, async (t) => {
+    test(`built-in SBI, ${harts} hart${harts > 1 ? "s" : ""}`, {}, async (t) => {
       await bootAndCheck([], harts, (m) => t.diagnostic(m));
     });
-    test(`OpenSBI fw_jump, ${harts} hart${harts > 1 ? "s" : ""}`, { skip: noImages || noOpenSbi }, async (t) => {
+    test(`OpenSBI fw_jump, ${harts} hart${harts > 1 ? "s" : ""}`, { skip: noOpenSbi }, async (t) => {
       await bootAndCheck(["--bios", FW_JUMP], harts, (m) => t.diagnostic(m));
     });
   }
-  test("OpenSBI fw_dynamic (boot ROM hands it fw_dynamic_info), 1 hart", { skip: noImages || noOpenSbi }, async (t) => {
+  test("OpenSBI fw_dynamic (boot ROM hands it fw_dynamic_info), 1 hart", { skip: noOpenSbi }, async (t) => {
     await bootAndCheck(["--bios", FW_DYNAMIC], 1, (m) => t.diagnostic(m));
   });
 });
@@ -192,10 +200,11 @@ sys.stdout.buffer.write(out)
 
 describe("the console in a terminal", () => {
   test("is raw with Ctrl-A escapes (h lists the keys, x quits with status 0) and the terminal is restored", {
-    skip: noImages || noPython,
-    timeout: 180_000,
-  }, () => {
-    const cmd = `${NODE} ${CLI} run --kernel ${KERNEL} --initrd ${INITRD} --append console=ttyS0`;
+    skip: noPython,
+    timeout: IMAGE_BUILD_TIMEOUT_MS + 180_000,
+  }, async () => {
+    const { kernel, initrd } = await guestImage();
+    const cmd = `${NODE} ${CLI} run --kernel ${kernel} --initrd ${initrd} --append console=ttyS0`;
     const r = spawnSync("python3", ["-c", PTY_DRIVER, cmd], { encoding: "latin1", timeout: 170_000 });
     assert.equal(r.status, 0, `driver failed: ${r.stderr}${r.stdout.slice(-1000)}`);
     // libuv's raw mode keeps ONLCR, so the guest's "\r\n" reaches the terminal as "\r\r\n".
