@@ -144,7 +144,9 @@ async function bootAndCheck(args: string[], harts: number, diag: (msg: string) =
   }
 }
 
-describe("Linux boots to a shell and powers off", { timeout: IMAGE_BUILD_TIMEOUT_MS + 5 * BOOT_TIMEOUT_MS + 10_000 }, () => {
+describe("Linux boots to a shell and powers off", {
+  timeout: IMAGE_BUILD_TIMEOUT_MS + 5 * BOOT_TIMEOUT_MS + 10_000,
+}, () => {
   for (const harts of [1, 2]) {
     test(`built-in SBI, ${harts} hart${harts > 1 ? "s" : ""}`, {}, async (t) => {
       await bootAndCheck([], harts, (m) => t.diagnostic(m));
