@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import type * as ElfModule from "../src/core/firmware/elf.ts";
 import type * as BareModule from "../src/core/machine/bare.ts";
 import { bootBench, bootTable } from "./boot.ts";
+import { diskBench, diskTable } from "./disk.ts";
 import { netBench, netTable } from "./net.ts";
 
 /** The workloads, in table order; each is bench/workloads/<name>.c plus the shared crt. */
@@ -67,6 +68,10 @@ interface Options {
   readonly boot: boolean;
   /** guest<->host TCP throughput over user-mode networking (bench/net.ts). */
   readonly net: boolean;
+  /** virtio-blk sequential write and read (bench/disk.ts). */
+  readonly disk: boolean;
+  /** The process VM against qemu-riscv64 (bench/uvm/run.ts). */
+  readonly uvm: boolean;
 }
 
 function parseArgsStrict() {
@@ -80,6 +85,8 @@ function parseArgsStrict() {
       "no-popek": { type: "boolean", default: false },
       "no-boot": { type: "boolean", default: false },
       "no-net": { type: "boolean", default: false },
+      "no-uvm": { type: "boolean", default: false },
+      "no-disk": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -108,6 +115,10 @@ function parseOptions(): Options {
         "                 $POPEK_IMAGES or ../shared/images)",
         "  --no-net       skip the network benchmark (guest<->host TCP over user-mode networking, QEMU and popek;",
         "                 `net` as a --filter selects it)",
+        "  --no-disk      skip the disk benchmark (virtio-blk sequential write and read, QEMU and popek; `disk`",
+        "                 as a --filter selects it)",
+        "  --no-uvm       skip the process VM benchmark (the integer workloads as Linux programs under popek exec and",
+        "                 qemu-riscv64, and hello-world start-up; `uvm` as a --filter selects it)",
         "workloads:",
         ...WORKLOADS.map((w) => `  ${w.name.padEnd(8)} ${w.what}`),
       ].join("\n"),
@@ -121,7 +132,20 @@ function parseOptions(): Options {
   const filter = (values.filter ?? []).flatMap((f) => f.split(",")).filter((f) => f !== "");
   const boot = !values["no-boot"] && (filter.length === 0 || filter.some((f) => "boot".includes(f)));
   const net = !values["no-net"] && (filter.length === 0 || filter.some((f) => "net".includes(f)));
-  return { filter, scale, runs, json: values.json, qemu: !values["no-qemu"], popek: !values["no-popek"], boot, net };
+  const disk = !values["no-disk"] && (filter.length === 0 || filter.some((f) => "disk".includes(f)));
+  const uvm = !values["no-uvm"] && (filter.length === 0 || filter.some((f) => "uvm".includes(f)));
+  return {
+    filter,
+    scale,
+    runs,
+    json: values.json,
+    qemu: !values["no-qemu"],
+    popek: !values["no-popek"],
+    boot,
+    net,
+    disk,
+    uvm,
+  };
 }
 
 /** What a guest printed: its checksum line and the minstret difference it measured around the workload. */
@@ -374,7 +398,7 @@ function fpSummary(results: readonly Result[]): string {
 async function main(): Promise<void> {
   const opts = parseOptions();
   const selected = WORKLOADS.filter((w) => opts.filter.length === 0 || opts.filter.some((f) => w.name.includes(f)));
-  if (selected.length === 0 && !opts.boot && !opts.net) {
+  if (selected.length === 0 && !opts.boot && !opts.net && !opts.disk && !opts.uvm) {
     throw new BenchError("BAD_ARGS", `no workload matches --filter ${opts.filter.join(",")}`);
   }
 
@@ -505,6 +529,25 @@ async function main(): Promise<void> {
       net = await netBench(images, opts.runs, log);
       tables.push(typeof net === "string" ? `net: not measured (${net})` : netTable(net));
     }
+    let disk: Awaited<ReturnType<typeof diskBench>> | undefined;
+    if (opts.disk && opts.qemu && opts.popek) {
+      const images = process.env.POPEK_IMAGES ?? join(new URL("../", import.meta.url).pathname, "../shared/images");
+      disk = await diskBench(images, opts.runs, log);
+      tables.push(typeof disk === "string" ? `disk: not measured (${disk})` : diskTable(disk));
+    }
+    if (opts.uvm && opts.qemu && opts.popek) {
+      // The process VM against qemu-riscv64 (bench/uvm/run.ts, also `npm run bench:uvm`), in its own process.
+      log("uvm: the integer workloads as Linux programs under popek exec's ProcessVm and qemu-riscv64");
+      const uvmRun = run(process.execPath, [
+        new URL("./uvm/run.ts", import.meta.url).pathname,
+        "--runs",
+        `${opts.runs}`,
+        "--scale",
+        `${opts.scale}`,
+      ]);
+      if (uvmRun.status !== 0) throw new BenchError("GUEST_FAILED", `bench/uvm/run.ts failed:\n${uvmRun.stderr}`);
+      tables.push(`process VM (popek exec) against qemu-riscv64:\n\n${uvmRun.stdout.trim()}`);
+    }
     console.log(`${header.join("\n")}\n\n${tables.join("\n\n")}`);
 
     if (opts.json !== undefined) {
@@ -522,6 +565,7 @@ async function main(): Promise<void> {
         results,
         boot,
         net,
+        disk,
       };
       writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
       log(`wrote ${opts.json}`);
