@@ -6,15 +6,15 @@
  * stage by stage, each stage fed the previous stage's output.
  */
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { requireTool, runPopek, runQemu, tempDir, unpackCpio } from "./harness.ts";
+import { IMAGE_BUILD_TIMEOUT_MS } from "../image/default-image.ts";
+import { guestInitramfs, requireTool, runPopek, runQemu, tempDir, unpackCpio } from "./harness.ts";
 
-const IMAGES = process.env.POPEK_IMAGES ?? new URL("../../../shared/images/", import.meta.url).pathname;
 const ENV = ["PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TZ=UTC", "LANG=C", "HOME=/"];
 
-describe("BusyBox under the process VM", { timeout: 600_000 }, () => {
+describe("BusyBox under the process VM", { timeout: IMAGE_BUILD_TIMEOUT_MS + 600_000 }, () => {
   const dir = tempDir("busybox");
   const rootfs = join(dir, "rootfs");
   const bb = join(rootfs, "bin", "busybox");
@@ -22,10 +22,8 @@ describe("BusyBox under the process VM", { timeout: 600_000 }, () => {
 
   before(async () => {
     await requireTool("qemu-riscv64");
-    const cpio = join(IMAGES, "initramfs.cpio");
-    if (!existsSync(cpio)) throw new Error(`${cpio} missing: the guest images (shared/images) are needed`);
     mkdirSync(rootfs);
-    unpackCpio(readFileSync(cpio), rootfs);
+    unpackCpio(await guestInitramfs(), rootfs);
     // A small tree of files with fixed times for ls, find, tar, md5sum.
     mkdirSync(join(work, "tree", "sub", "deep"), { recursive: true });
     const lines = Array.from(

@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { build, requireTool, runQemu, tempDir, unpackCpio } from "./harness.ts";
+import { IMAGE_BUILD_TIMEOUT_MS } from "../image/default-image.ts";
+import { build, guestInitramfs, requireTool, runQemu, tempDir, unpackCpio } from "./harness.ts";
 
 const CLI = new URL("../../src/cli/main.ts", import.meta.url).pathname;
-const IMAGES = process.env.POPEK_IMAGES ?? new URL("../../../shared/images/", import.meta.url).pathname;
 
 function popek(args: string[], input = "") {
   const r = spawnSync(process.execPath, [CLI, "exec", ...args], {
@@ -51,7 +51,7 @@ sys.stdout.write(out.decode(errors="replace"))
 sys.stdout.write("\\nEXIT %d\\n" % (os.WEXITSTATUS(st) if os.WIFEXITED(st) else -1))
 `;
 
-describe("popek exec", { timeout: 300_000 }, () => {
+describe("popek exec", { timeout: IMAGE_BUILD_TIMEOUT_MS + 300_000 }, () => {
   const dir = tempDir("cli");
   const rootfs = join(dir, "rootfs");
 
@@ -70,7 +70,7 @@ describe("popek exec", { timeout: 300_000 }, () => {
       execFileSync("riscv64-linux-gnu-gcc", ["-O1", "-static", "-o", join(dir, name), join(dir, `${name}.c`)]);
     }
     mkdirSync(rootfs);
-    unpackCpio(readFileSync(join(IMAGES, "initramfs.cpio")), rootfs);
+    unpackCpio(await guestInitramfs(), rootfs);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -4,12 +4,26 @@
  * through HostFs), and returns both results for comparison. Missing tools fail with the Debian package to install.
  */
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
 import { ProcessVm } from "../../src/core/uvm/process-vm.ts";
 import { HostFs } from "../../src/host/node/host-fs.ts";
+import { defaultImage } from "../image/default-image.ts";
+
+const SHARED_IMAGES = process.env.POPEK_IMAGES ?? new URL("../../../shared/images/", import.meta.url).pathname;
+
+/**
+ * The guest's initramfs (newc cpio, with its static riscv64 BusyBox): ../shared/images' copy when present, else the
+ * project's own default image (built first if missing).
+ */
+export async function guestInitramfs(): Promise<Uint8Array> {
+  const shared = join(SHARED_IMAGES, "initramfs.cpio");
+  if (existsSync(shared)) return readFileSync(shared);
+  return gunzipSync(readFileSync((await defaultImage()).initrdPath));
+}
 
 const run = promisify(execFile);
 
@@ -158,6 +172,6 @@ export function unpackCpio(archive: Uint8Array, dest: string): void {
     else if (type === 0o100000) {
       writeFileSync(path, data, { mode: mode & 0o7777 });
       utimesSync(path, mtime, mtime);
-    } else if (type === 0o120000) symlinkSync(dec.decode(data), path);
+    } else if (type === 0o120000) symlinkSync(dec.decode(data).replace(/\0+$/, ""), path); // gen_init_cpio adds a NUL
   }
 }
