@@ -20,16 +20,13 @@ import { VirtioNet } from "../../src/core/devices/virtio/net.ts";
 import { type VirtioFactory, VirtMachine } from "../../src/core/machine/virt.ts";
 import type { NetBackend } from "../../src/core/net/backend.ts";
 import { NetSwitch } from "../../src/core/net/switch.ts";
+import { INITRD_FAST, KERNEL } from "./guest-files.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const NODE = join(ROOT, "node_modules/.bin/node");
 const CLI = join(ROOT, "src/cli/main.ts");
-const IMAGES = process.env.POPEK_IMAGES ?? join(ROOT, "../shared/images");
-const KERNEL = join(IMAGES, "Image");
 /** The uncompressed initramfs boots faster (no in-kernel gunzip); fall back to the gzip one. */
-const INITRD = existsSync(join(IMAGES, "initramfs.cpio"))
-  ? join(IMAGES, "initramfs.cpio")
-  : join(IMAGES, "initramfs.cpio.gz");
+const INITRD = INITRD_FAST;
 const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
 const PROMPT = "guest:/# ";
 const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 300_000);

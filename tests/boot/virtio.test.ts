@@ -13,23 +13,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
+import { INITRD, KERNEL, ROOTFS } from "./guest-files.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const NODE = join(ROOT, "node_modules/.bin/node");
 const CLI = join(ROOT, "src/cli/main.ts");
-const IMAGES = process.env.POPEK_IMAGES ?? join(ROOT, "../shared/images");
-const KERNEL = join(IMAGES, "Image");
-const INITRD = join(IMAGES, "initramfs.cpio.gz");
-const ROOTFS_GZ = join(IMAGES, "rootfs.ext4.gz");
 const PROMPT = "guest:/# ";
 /** Hard limit for one boot, its commands and poweroff. */
 const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 180_000);
 /** Console text that ends a boot at once: the kernel or popek reported a failure. */
 const FATAL = /Kernel panic|Oops|BUG:|Unable to mount root|device needs reset|I\/O error|unhandled signal/;
 
-const noImages = [KERNEL, INITRD, ROOTFS_GZ].every(existsSync)
+const noImages = [KERNEL, INITRD, ROOTFS.path].every(existsSync)
   ? false
-  : `no guest image: ${KERNEL}, ${INITRD} or ${ROOTFS_GZ} is missing`;
+  : `no guest image: ${KERNEL}, ${INITRD} or ${ROOTFS.path} is missing`;
 
 const work = mkdtempSync(join(tmpdir(), "popek-virtio-boot-"));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -38,7 +35,8 @@ let images = 0;
 /** A fresh copy of the 32 MiB ext4 root image. */
 function rootImage(): string {
   const p = join(work, `rootfs${images++}.ext4`);
-  writeFileSync(p, gunzipSync(readFileSync(ROOTFS_GZ)));
+  const bytes = readFileSync(ROOTFS.path);
+  writeFileSync(p, ROOTFS.gz ? gunzipSync(bytes) : bytes);
   return p;
 }
 
