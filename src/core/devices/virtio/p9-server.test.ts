@@ -25,6 +25,17 @@ class Gate {
   readonly wait = new Promise<void>((r) => {
     this.open = r;
   });
+  /** Opens that have reached the gate (so the server has the request in flight). */
+  arrived = 0;
+
+  /** Resolves once `n` opens wait at the gate (a fixed sleep is not enough on a loaded machine); 10 s at most. */
+  async until(n: number): Promise<void> {
+    const end = Date.now() + 10_000;
+    while (this.arrived < n) {
+      if (Date.now() > end) throw new Error(`only ${this.arrived} of ${n} opens reached the backend`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
 }
 
 /** `b` with file reads (and, if asked, opens) held until the gate opens. */
@@ -33,7 +44,10 @@ function gated(b: P9Backend, gate: Gate, what: { open?: boolean; read?: boolean 
     get(target, prop, receiver) {
       if (prop !== "open") return Reflect.get(target, prop, receiver);
       return async (path: string[], flags: number): Promise<FsFile> => {
-        if (what.open) await gate.wait;
+        if (what.open) {
+          gate.arrived++;
+          await gate.wait;
+        }
         const file = await target.open(path, flags);
         if (!what.read) return file;
         return new Proxy(file, {
@@ -331,7 +345,7 @@ describe("9P server: rules", () => {
     await c.connect();
     await c.walk(0, 1, ["file"]);
     const open = c.lopen(1, O.RDONLY);
-    await new Promise((r) => setTimeout(r, 10));
+    await gate.until(1);
     await assert.rejects(c.lopen(1, O.RDONLY), errno(E.EINVAL), "a second open while one is in flight");
     await c.clunk(1);
     gate.open();
@@ -346,7 +360,7 @@ describe("9P server: rules", () => {
     await c.walk(0, 1, ["file"]);
     await c.walk(0, 2, ["file"]);
     const opens = [c.lopen(1, O.RDONLY), c.lopen(2, O.RDONLY)];
-    await new Promise((r) => setTimeout(r, 10));
+    await gate.until(2);
     await s.reset();
     await c.connect();
     await c.walk(0, 1, ["dir"]);
