@@ -5,16 +5,15 @@
  * file). Read: the page cache is dropped, then `dd` reads the disk back. Each is timed on the host, from typing the
  * command to the shell's marker after it.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GuestConsole, PROMPT } from "./guest-console.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const NODE = join(ROOT, "node_modules/.bin/node");
 const CLI = join(ROOT, "src/cli/main.ts");
 const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
-const PROMPT = "guest:/# ";
 const TIMEOUT_MS = 300_000;
 /** Size of the scratch disk and of each transfer. */
 const MIB = 32;
@@ -27,53 +26,20 @@ export interface DiskResult {
 }
 
 async function measure(cmd: string, args: readonly string[], runs: number, log: (s: string) => void) {
-  const child: ChildProcessWithoutNullStreams = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  let wake: (() => void) | null = null;
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString("latin1");
-    wake?.();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  child.on("exit", () => wake?.());
-  const waitFor = async (text: string, from: number): Promise<number> => {
-    for (;;) {
-      const i = out.indexOf(text, from);
-      if (i >= 0) return i + text.length;
-      if (child.exitCode !== null) throw new Error(`${cmd} exited (${child.exitCode}): ${out.slice(-500)} ${err}`);
-      await new Promise<void>((r) => {
-        wake = r;
-      });
-    }
-  };
-  let n = 0;
-  /** Run a guest command; returns its output and the seconds until its marker. */
-  const run = async (command: string): Promise<[string, number]> => {
-    const k = ++n;
-    const from = out.length;
-    const t0 = performance.now();
-    child.stdin.write(`${command}; echo __do""ne_${k}__\n`);
-    const end = await waitFor(`__done_${k}__`, from + command.length);
-    const seconds = (performance.now() - t0) / 1000;
-    await waitFor(PROMPT, end);
-    return [out.slice(from, end), seconds];
-  };
+  const g = new GuestConsole(cmd, args);
   let timer: NodeJS.Timeout | undefined;
   try {
     const body = async () => {
-      await waitFor(PROMPT, 0);
+      await g.waitFor(PROMPT, 0);
       const write: number[] = [];
       const read: number[] = [];
       const bytes = MIB * 1048576;
       for (let i = 0; i < runs; i++) {
-        const [w, ws] = await run(`dd if=/dev/zero of=/dev/vda bs=1048576 count=${MIB} 2>&1 && sync`);
+        const [w, ws] = await g.run(`dd if=/dev/zero of=/dev/vda bs=1048576 count=${MIB} 2>&1 && sync`);
         if (!w.includes(`${MIB}+0 records out`)) throw new Error(`dd write failed: ${w}`);
         write.push(bytes / ws / 1e6);
-        await run("sync; echo 3 > /proc/sys/vm/drop_caches");
-        const [r, rs] = await run(`dd if=/dev/vda of=/dev/null bs=1048576 2>&1`);
+        await g.run("sync; echo 3 > /proc/sys/vm/drop_caches");
+        const [r, rs] = await g.run(`dd if=/dev/vda of=/dev/null bs=1048576 2>&1`);
         if (!r.includes(`${MIB}+0 records in`)) throw new Error(`dd read failed: ${r}`);
         read.push(bytes / rs / 1e6);
         log(`disk: run ${i + 1}/${runs}: write ${write.at(-1)!.toFixed(1)} MB/s, read ${read.at(-1)!.toFixed(1)} MB/s`);
@@ -88,7 +54,7 @@ async function measure(cmd: string, args: readonly string[], runs: number, log: 
     ]);
   } finally {
     clearTimeout(timer);
-    child.kill("SIGKILL");
+    g.kill();
   }
 }
 

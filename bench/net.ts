@@ -5,16 +5,15 @@
  * the bench runs on 127.0.0.1 (reached as 10.0.2.2), then receives the same amount from a source there; times are
  * taken on the host from the connection's first to its last byte.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
+import { GuestConsole, PROMPT } from "./guest-console.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const NODE = join(ROOT, "node_modules/.bin/node");
 const CLI = join(ROOT, "src/cli/main.ts");
 const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
-const PROMPT = "guest:/# ";
 const TIMEOUT_MS = 300_000;
 /** Bytes sent each way. */
 const MIB = 16;
@@ -73,43 +72,14 @@ function timedServer(kind: "sink" | "source"): Promise<{ server: Server; port: n
 
 /** One emulator: boot, DHCP, then `runs` transfers each way. Always kills the child. */
 async function measure(cmd: string, args: readonly string[], runs: number, log: (s: string) => void) {
-  const child: ChildProcessWithoutNullStreams = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  let wake: (() => void) | null = null;
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString("latin1");
-    wake?.();
-  });
-  child.stderr.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  child.on("exit", () => wake?.());
-  const waitFor = async (text: string, from: number): Promise<number> => {
-    for (;;) {
-      const i = out.indexOf(text, from);
-      if (i >= 0) return i + text.length;
-      if (child.exitCode !== null) throw new Error(`${cmd} exited (${child.exitCode}): ${out.slice(-500)} ${err}`);
-      await new Promise<void>((r) => {
-        wake = r;
-      });
-    }
-  };
-  let n = 0;
-  const run = async (command: string): Promise<string> => {
-    const k = ++n;
-    const from = out.length;
-    child.stdin.write(`${command}; echo __do""ne_${k}__\n`);
-    const end = await waitFor(`__done_${k}__`, from + command.length);
-    await waitFor(PROMPT, end);
-    return out.slice(from, end);
-  };
+  const g = new GuestConsole(cmd, args);
+  const run = async (command: string): Promise<string> => (await g.run(command))[0];
   const sink = await timedServer("sink");
   const source = await timedServer("source");
   let timer: NodeJS.Timeout | undefined;
   try {
     const body = async () => {
-      await waitFor(PROMPT, 0);
+      await g.waitFor(PROMPT, 0);
       await run(DHCP_SCRIPT);
       const dhcp = await run("udhcpc -i eth0 -s /tmp/dhcp.sh -q -n -t 5");
       if (!/lease of 10\.0\.2\.15/.test(dhcp)) throw new Error(`no DHCP lease: ${dhcp}`);
@@ -135,7 +105,7 @@ async function measure(cmd: string, args: readonly string[], runs: number, log: 
     ]);
   } finally {
     clearTimeout(timer);
-    child.kill("SIGKILL");
+    g.kill();
     sink.server.close();
     source.server.close();
   }
