@@ -324,6 +324,12 @@ export class Hart {
   /**
    * Run at most `budget` instructions (traps count against the budget too, so a trap loop cannot hang the host).
    * Returns an `Exit` reason.
+   *
+   * Speed: `pc`, `next` and `n` are kept int32 (`| 0` on every assignment) so that V8 holds them in machine words;
+   * without it `pc` was a tagged number boxed on every instruction (sha256 went from 75 to 138 MIPS). Callers should
+   * pass budgets of at most about 10^5: V8 then sees run() called often and compiles it whole, whereas a run() entered
+   * only a few times is optimised by on-stack replacement of this loop, whose loop variables stay tagged (measured
+   * 86 against 120 MIPS on the interp workload).
    */
   run(budget: number): number {
     const xi = this.xi;
@@ -358,7 +364,7 @@ export class Hart {
       if (irq >= 0) vbase = this.trap(irq, 0n, vbase + pc, true) - REL;
     }
     loop: while (n < budget) {
-      n++;
+      n = (n + 1) | 0;
       if (pc >>> 0 >= 4096) {
         // Entering a page (or re-entering after anything that may change translation: traps, CSR writes, xRET).
         dctx = this.dctx;
@@ -379,7 +385,7 @@ export class Hart {
         vbase = abs - (abs - Math.floor(abs / 4096) * 4096);
         this.codePageVa = vbase;
         this.codePageOff = base;
-        pc = abs - vbase;
+        pc = (abs - vbase) | 0;
       }
       const s = pc & ~1;
       let w = cache[s]!;
@@ -400,7 +406,7 @@ export class Hart {
       const rd = d2 >>> 1;
       const rs1 = a2 >>> 1;
       const rs2 = b2 >>> 1;
-      const next = pc + (w >>> 27);
+      const next = (pc + (w >>> 27)) | 0;
 
       switch (w & 0xff) {
         case 0: // illegal: imm holds the instruction bits (mtval, privileged spec §3.1.16)
@@ -416,7 +422,7 @@ export class Hart {
           break;
         case 3: // jal
           setXNum(xi, d2, vbase + next);
-          pc += imm;
+          pc = (pc + imm) | 0;
           continue;
         case 4: {
           // jalr: target computed before rd is written (rd may equal rs1)
@@ -426,7 +432,7 @@ export class Hart {
           const target = this.pcFromHalves(hi, (lo >>> 0) & ~1);
           const rel = target - vbase;
           if (rel >= 0 && rel < 4096) {
-            pc = rel; // same page, same translation: no re-entry (switch dispatch, short returns)
+            pc = rel | 0; // same page, same translation: no re-entry (switch dispatch, short returns)
             continue;
           }
           vbase = target - REL;
@@ -435,37 +441,37 @@ export class Hart {
         }
         case 5: // beq
           if (xi[a2] === xi[b2] && xi[a2 + 1] === xi[b2 + 1]) {
-            pc += imm;
+            pc = (pc + imm) | 0;
             continue;
           }
           break;
         case 6: // bne
           if (xi[a2] !== xi[b2] || xi[a2 + 1] !== xi[b2 + 1]) {
-            pc += imm;
+            pc = (pc + imm) | 0;
             continue;
           }
           break;
         case 7: // blt
           if (lt64(xi, a2, b2)) {
-            pc += imm;
+            pc = (pc + imm) | 0;
             continue;
           }
           break;
         case 8: // bge
           if (!lt64(xi, a2, b2)) {
-            pc += imm;
+            pc = (pc + imm) | 0;
             continue;
           }
           break;
         case 9: // bltu
           if (ltu64(xi, a2, b2)) {
-            pc += imm;
+            pc = (pc + imm) | 0;
             continue;
           }
           break;
         case 10: // bgeu
           if (!ltu64(xi, a2, b2)) {
-            pc += imm;
+            pc = (pc + imm) | 0;
             continue;
           }
           break;
