@@ -8,7 +8,7 @@ import { VirtioBlk } from "../core/devices/virtio/blk.ts";
 import { virtioMmio } from "../core/devices/virtio/mmio.ts";
 import type { VirtioFactory } from "../core/machine/virt.ts";
 import { type Drive, DriveError, openDrive } from "../host/node/block-file.ts";
-import { CliError } from "./options.ts";
+import { CliError, keyValue, onOff, splitParams } from "./options.ts";
 
 export interface DriveSpec {
   readonly path: string;
@@ -29,13 +29,8 @@ export function parseDriveOptions(values: readonly string[]): DriveSpec[] {
     let readOnly = false;
     let snapshot = false;
     let serial: string | undefined;
-    for (const p of splitOptions(text)) {
-      const i = p.indexOf("=");
-      if (i <= 0) {
-        throw new CliError(`${where}: ${p === "" ? "empty parameter" : `${p} needs a value (${p}=…)`}; use ${USAGE}`);
-      }
-      const key = p.slice(0, i);
-      const value = p.slice(i + 1);
+    for (const p of splitParams(text)) {
+      const [key, value] = keyValue(p, where, USAGE);
       switch (key) {
         case "file":
           if (value === "") throw new CliError(`${where}: file= is empty`);
@@ -72,34 +67,6 @@ export function parseDriveOptions(values: readonly string[]): DriveSpec[] {
     specs.push({ path, readOnly, snapshot, serial });
   }
   return specs;
-}
-
-function onOff(value: string, what: string): boolean {
-  if (value === "on" || value === "yes" || value === "true") return true;
-  if (value === "off" || value === "no" || value === "false") return false;
-  throw new CliError(`${what}=${value}: use on or off`);
-}
-
-/** Split at single commas; `,,` is a literal comma. */
-function splitOptions(text: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === ",") {
-      if (text[i + 1] === ",") {
-        cur += ",";
-        i++;
-        continue;
-      }
-      out.push(cur);
-      cur = "";
-    } else {
-      cur += c;
-    }
-  }
-  out.push(cur);
-  return out;
 }
 
 /** Drives opened for a machine: one virtio slot factory each, and a way to close them once the machine stops. */

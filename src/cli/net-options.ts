@@ -14,7 +14,7 @@ import { macToString, parseIp, parseMac } from "../core/net/packet.ts";
 import { type HostForward, SLIRP_DHCP_START, SLIRP_NETMASK, SLIRP_NETWORK, Slirp } from "../core/net/slirp.ts";
 import { NodeNetHost } from "../host/node/net.ts";
 import { SocketBackend } from "../host/node/net-socket.ts";
-import { CliError } from "./options.ts";
+import { CliError, keyValue, onOff, splitParams } from "./options.ts";
 
 export type NetSpec =
   | {
@@ -49,7 +49,7 @@ export function parseNetOptions(values: readonly string[]): NetSpec[] {
 }
 
 function parseNet(text: string, index: number): NetSpec {
-  const [kind, ...params] = text.split(",");
+  const [kind, ...params] = splitParams(text);
   const where = `--net ${text}`;
   const mac = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56 + index);
   if (index > 0xff - 0x56) throw new CliError(`${where}: too many cards`);
@@ -58,7 +58,7 @@ function parseNet(text: string, index: number): NetSpec {
     const hostForwards: HostForward[] = [];
     let userMac: Uint8Array = mac;
     for (const p of params) {
-      const [key, value] = splitParam(p, where);
+      const [key, value] = keyValue(p, where);
       if (key === "hostfwd") hostForwards.push(parseHostFwd(value, where));
       else if (key === "restrict") restrict = onOff(value, `${where}: restrict`);
       else if (key === "mac") userMac = macParam(value, where);
@@ -79,7 +79,7 @@ function parseNet(text: string, index: number): NetSpec {
     let port = 0;
     let sockMac: Uint8Array = mac;
     for (const p of params) {
-      const [key, value] = splitParam(p, where);
+      const [key, value] = keyValue(p, where);
       if (key === "listen" || key === "connect") {
         if (mode !== null) throw new CliError(`${where}: give one of listen= or connect=`);
         mode = key;
@@ -101,18 +101,6 @@ function parseNet(text: string, index: number): NetSpec {
     return { kind: "socket", mac: sockMac, mode, host, port };
   }
   throw new CliError(`${where}: unknown network type ${kind}; use user, socket or none`);
-}
-
-function splitParam(p: string, where: string): [string, string] {
-  const i = p.indexOf("=");
-  if (i <= 0) throw new CliError(`${where}: ${p === "" ? "empty parameter" : `${p} needs a value (${p}=…)`}`);
-  return [p.slice(0, i), p.slice(i + 1)];
-}
-
-function onOff(v: string, what: string): boolean {
-  if (v === "on" || v === "yes" || v === "true") return true;
-  if (v === "off" || v === "no" || v === "false") return false;
-  throw new CliError(`${what}=${v}: use on or off`);
 }
 
 function macParam(v: string, where: string): Uint8Array {

@@ -7,7 +7,7 @@ import { Virtio9p } from "../core/devices/virtio/9p.ts";
 import { virtioMmio } from "../core/devices/virtio/mmio.ts";
 import type { VirtioFactory } from "../core/machine/virt.ts";
 import { NodeShare, ShareError } from "../host/node/share.ts";
-import { CliError } from "./options.ts";
+import { CliError, keyValue, onOff, splitParams } from "./options.ts";
 
 export interface ShareSpec {
   readonly path: string;
@@ -25,25 +25,20 @@ export function parseShareOptions(values: readonly string[]): ShareSpec[] {
   let unnamed = 0;
   for (const text of values) {
     const where = `--share ${text}`;
-    const parts = splitOptions(text);
+    const parts = splitParams(text);
     const path = parts[0]!;
     if (path === "") throw new CliError(`${where}: no folder given (--share HOSTDIR[,tag=T][,readonly=on])`);
     let tag: string | undefined;
     let readOnly = false;
     for (const p of parts.slice(1)) {
-      const i = p.indexOf("=");
-      if (i <= 0) throw new CliError(`${where}: ${p === "" ? "empty parameter" : `${p} needs a value (${p}=…)`}`);
-      const key = p.slice(0, i);
-      const value = p.slice(i + 1);
+      const [key, value] = keyValue(p, where);
       if (key === "tag") {
         if (!TAG.test(value)) {
           throw new CliError(`${where}: tag=${value}: use 1 to 64 letters, digits or _ . : + @ -`);
         }
         tag = value;
       } else if (key === "readonly") {
-        if (value === "on" || value === "yes" || value === "true") readOnly = true;
-        else if (value === "off" || value === "no" || value === "false") readOnly = false;
-        else throw new CliError(`${where}: readonly=${value}: use on or off`);
+        readOnly = onOff(value, `${where}: readonly`);
       } else {
         throw new CliError(`${where}: unknown parameter ${key} (--share takes tag= and readonly=)`);
       }
@@ -60,28 +55,6 @@ export function parseShareOptions(values: readonly string[]): ShareSpec[] {
 }
 
 const defaultTag = (n: number): string => (n === 0 ? "host" : `host${n}`);
-
-/** Split at single commas; `,,` is a literal comma. */
-function splitOptions(text: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === ",") {
-      if (text[i + 1] === ",") {
-        cur += ",";
-        i++;
-        continue;
-      }
-      out.push(cur);
-      cur = "";
-    } else {
-      cur += c;
-    }
-  }
-  out.push(cur);
-  return out;
-}
 
 /** Shares opened for a machine: one virtio slot factory each, and a way to close the host folders afterwards. */
 export interface OpenShares {
