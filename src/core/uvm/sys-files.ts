@@ -267,18 +267,37 @@ function readIov(mm: AddressSpace, at: number, cnt: number): { base: number; len
   return out;
 }
 
+/** Readers of syscall argument i (register a0 + i) in the forms the syscalls take it. */
+export interface SyscallArgs {
+  /** The whole register, unsigned. */
+  u(i: number): bigint;
+  /** A C int (the low 32 bits, signed). */
+  int(i: number): number;
+  /** An address: a number below USER_TOP, or -1 (EFAULT) beyond. */
+  ptr(i: number): number;
+  /** A size_t, capped at 2^52 (more than any guest buffer). */
+  size(i: number): number;
+}
+
+export function syscallArgs(x: BigInt64Array): SyscallArgs {
+  const u = (i: number): bigint => BigInt.asUintN(64, x[10 + i]!);
+  return {
+    u,
+    int: (i) => Number(BigInt.asIntN(32, x[10 + i]!)),
+    ptr: (i) => {
+      const v = u(i);
+      return v < BigInt(USER_TOP) ? Number(v) : -1;
+    },
+    size: (i) => {
+      const v = u(i);
+      return v > 2n ** 52n ? 2 ** 52 : Number(v);
+    },
+  };
+}
+
 export function fileSyscall(k: Kernel, t: Thread, nr: number): number {
   const x = k.hart.x;
-  const u = (i: number): bigint => BigInt.asUintN(64, x[10 + i]!);
-  const int = (i: number): number => Number(BigInt.asIntN(32, x[10 + i]!));
-  const ptr = (i: number): number => {
-    const v = u(i);
-    return v < BigInt(USER_TOP) ? Number(v) : -1;
-  };
-  const size = (i: number): number => {
-    const v = u(i);
-    return v > 2n ** 52n ? 2 ** 52 : Number(v);
-  };
+  const { u, int, ptr, size } = syscallArgs(x);
   const p = t.proc;
   const mm = p.mm;
   const fd = (i: number) => p.fds.get(int(i));

@@ -40,7 +40,7 @@ import {
   WaitKind,
 } from "./kernel.ts";
 import { PAGE, USER_TOP } from "./memory.ts";
-import { fileSyscall, readStringArray, straceArgs } from "./sys-files.ts";
+import { fileSyscall, readStringArray, straceArgs, syscallArgs } from "./sys-files.ts";
 
 /** Calls that cannot unblock another thread (no kick after them). */
 const PURE = new Set([
@@ -81,17 +81,7 @@ const ERRNO_NAMES: Record<number, string> = Object.fromEntries(
 
 function dispatch(k: Kernel, t: Thread, nr: number): number {
   const x = k.hart.x;
-  const u = (i: number): bigint => BigInt.asUintN(64, x[10 + i]!);
-  const int = (i: number): number => Number(BigInt.asIntN(32, x[10 + i]!));
-  /** An address argument: a number below USER_TOP, or -1 (EFAULT) beyond. */
-  const ptr = (i: number): number => {
-    const v = u(i);
-    return v < BigInt(USER_TOP) ? Number(v) : -1;
-  };
-  const size = (i: number): number => {
-    const v = u(i);
-    return v > 2n ** 52n ? 2 ** 52 : Number(v);
-  };
+  const { u, int, ptr, size } = syscallArgs(x);
   const p = t.proc;
   const mm = p.mm;
   switch (nr) {
