@@ -4,6 +4,7 @@
  * console output and exit code. Child processes run under coreutils `timeout` and a JS timer; popek under an
  * instruction limit.
  */
+import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -333,4 +334,38 @@ export function acceptKnownFailures(
 /** Lines starting with FAIL, for messages. */
 export function failLines(output: string): string[] {
   return output.split("\n").filter((l) => l.startsWith("FAIL") || l.startsWith("FATAL"));
+}
+
+/**
+ * Assert that popek's `run` of directed test `test` printed what QEMU printed, each side with its known failures
+ * accepted (`deviations` QEMU's, `known` popek's, named `knownName` in messages): the same lines, no entry of `known`
+ * that no longer fails, an exit (not a limit) with QEMU's exit code.
+ */
+export function assertSameAsQemu(
+  ctx: { diagnostic(message: string): void },
+  test: string,
+  qemu: QemuRun,
+  run: PopekRun,
+  deviations: readonly KnownFailure[],
+  known: readonly KnownFailure[],
+  knownName: string,
+): void {
+  const exp = acceptKnownFailures(test, qemu.output, qemu.code ?? -1, deviations);
+  ctx.diagnostic(`popek: ${describeExit(run.exit)}, ${run.instret} instructions in ${run.ms.toFixed(0)} ms`);
+  const got = acceptKnownFailures(test, run.output, run.exit.kind === "exit" ? run.exit.code : -1, known);
+  for (const name of got.applied) ctx.diagnostic(`known popek failure (${knownName}): ${name}`);
+  const diff = firstDifference(exp.output, got.output, ["expected (QEMU)", "popek"]);
+  const fails = failLines(got.output);
+  assert.equal(
+    diff,
+    undefined,
+    `${diff}\n${fails.length} failing checks under popek:\n${fails.slice(0, 40).join("\n")}`,
+  );
+  assert.deepEqual(
+    got.unused.map((d) => d.check.source),
+    [],
+    `popek now passes these known failures: remove them from ${knownName}`,
+  );
+  assert.equal(run.exit.kind, "exit", `popek: ${describeExit(run.exit)}`);
+  assert.equal(got.code, exp.code, "exit code");
 }

@@ -10,10 +10,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   acceptKnownFailures,
+  assertSameAsQemu,
   buildAndRunQemu,
-  describeExit,
   failLines,
-  firstDifference,
   ISA_DIR,
   loadPopek,
   missingTools,
@@ -122,30 +121,8 @@ describe("ISA conformance (QEMU and popek)", { skip: missing }, () => {
           ctx.skip(popek);
           return;
         }
-        const exp = acceptKnownFailures(t.name, qemu.output, qemu.code ?? -1, QEMU_DEVIATIONS);
         const run = runPopek(popek, fs.readFileSync(elfPath), POPEK_LIMIT);
-        ctx.diagnostic(`popek: ${describeExit(run.exit)}, ${run.instret} instructions in ${run.ms.toFixed(0)} ms`);
-        const got = acceptKnownFailures(
-          t.name,
-          run.output,
-          run.exit.kind === "exit" ? run.exit.code : -1,
-          POPEK_KNOWN_FAILURES,
-        );
-        for (const name of got.applied) ctx.diagnostic(`known popek failure (POPEK_KNOWN_FAILURES): ${name}`);
-        const diff = firstDifference(exp.output, got.output, ["expected (QEMU)", "popek"]);
-        const fails = failLines(got.output);
-        assert.equal(
-          diff,
-          undefined,
-          `${diff}\n${fails.length} failing checks under popek:\n${fails.slice(0, 40).join("\n")}`,
-        );
-        assert.deepEqual(
-          got.unused.map((d) => d.check.source),
-          [],
-          "popek now passes these known failures: remove them from POPEK_KNOWN_FAILURES",
-        );
-        assert.equal(run.exit.kind, "exit", `popek: ${describeExit(run.exit)}`);
-        assert.equal(got.code, exp.code, "exit code");
+        assertSameAsQemu(ctx, t.name, qemu, run, QEMU_DEVIATIONS, POPEK_KNOWN_FAILURES, "POPEK_KNOWN_FAILURES");
       });
     });
   }

@@ -9,9 +9,8 @@ import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
 import {
   acceptKnownFailures,
-  describeExit,
+  assertSameAsQemu,
   failLines,
-  firstDifference,
   missingTools,
   type QemuRun,
   stopJobs,
@@ -96,30 +95,16 @@ describe("privileged architecture (QEMU and popek)", { skip: missing }, () => {
 
       it("popek prints the same results", async (ctx) => {
         const { elfPath, qemu } = await jobs.get(t.name)!;
-        const exp = acceptKnownFailures(t.name, qemu.output, qemu.code ?? -1, PRIV_QEMU_DEVIATIONS);
         const run = runPopekPriv(fs.readFileSync(elfPath), POPEK_LIMIT);
-        ctx.diagnostic(`popek: ${describeExit(run.exit)}, ${run.instret} instructions in ${run.ms.toFixed(0)} ms`);
-        const got = acceptKnownFailures(
+        assertSameAsQemu(
+          ctx,
           t.name,
-          run.output,
-          run.exit.kind === "exit" ? run.exit.code : -1,
+          qemu,
+          run,
+          PRIV_QEMU_DEVIATIONS,
           PRIV_POPEK_KNOWN_FAILURES,
+          "PRIV_POPEK_KNOWN_FAILURES",
         );
-        for (const name of got.applied) ctx.diagnostic(`known popek failure (PRIV_POPEK_KNOWN_FAILURES): ${name}`);
-        const diff = firstDifference(exp.output, got.output, ["expected (QEMU)", "popek"]);
-        const fails = failLines(got.output);
-        assert.equal(
-          diff,
-          undefined,
-          `${diff}\n${fails.length} failing checks under popek:\n${fails.slice(0, 40).join("\n")}`,
-        );
-        assert.deepEqual(
-          got.unused.map((d) => d.check.source),
-          [],
-          "popek now passes these known failures: remove them from PRIV_POPEK_KNOWN_FAILURES",
-        );
-        assert.equal(run.exit.kind, "exit", `popek: ${describeExit(run.exit)}`);
-        assert.equal(got.code, exp.code, "exit code");
       });
     });
   }
