@@ -4,12 +4,12 @@
  * ELF into console output plugs in), and checks every result and flag against the library (the Fpu with its fast
  * paths) and against the exact reference (fpu-soft.ts alone). Nothing is cached across runs.
  */
-import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { NX, RM_NAMES } from "../../src/core/cpu/fpu.ts";
 import { evalOp, type FpResult } from "../../src/core/cpu/fpu-bits.ts";
+import { QEMU, runJob as runIsaJob } from "../isa/harness.ts";
 import { operands, Rng } from "./gen.ts";
 import {
   allVariants,
@@ -17,7 +17,6 @@ import {
   DYN,
   driverSource,
   effectiveRm,
-  GCC,
   type Output,
   parseOutput,
   type Variant,
@@ -25,17 +24,7 @@ import {
 } from "./program.ts";
 import { refOp } from "./reference.ts";
 
-export const QEMU = "qemu-system-riscv64";
-
-/** The reason the tools are unusable, or undefined when gcc and QEMU both run. */
-export function missingTools(): string | undefined {
-  for (const tool of [GCC, QEMU]) {
-    const r = spawnSync(tool, ["--version"], { stdio: "ignore", timeout: 10_000 });
-    if (r.error || r.status !== 0)
-      return `${tool} is not installed (apt-get install gcc-riscv64-unknown-elf qemu-system-misc)`;
-  }
-  return undefined;
-}
+export { missingTools } from "../isa/harness.ts";
 
 /** Something that runs a bare-metal ELF and returns its console output. */
 export interface Runner {
@@ -47,41 +36,16 @@ export interface Runner {
   run(buildCmd: readonly string[], elfPath: string, timeoutMs: number): Promise<string>;
 }
 
-function shellQuote(s: string): string {
-  return `'${s.replaceAll("'", "'\\''")}'`;
-}
-
-/** Run argv lists one after another in one shell and process group; the last one's stdout goes to a file. */
-function runJob(commands: readonly (readonly string[])[], stdoutPath: string, timeoutMs: number): Promise<string> {
-  const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
-  const script = commands
-    .map((argv, i) => {
-      const cmd = ["timeout", "--signal=KILL", String(secs), ...argv].map(shellQuote).join(" ");
-      return i === commands.length - 1 ? `exec ${cmd} > ${shellQuote(stdoutPath)}` : `${cmd} || exit 250`;
-    })
-    .join("\n");
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", script], { stdio: ["ignore", "ignore", "pipe"], detached: true });
-    let stderr = "";
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (s: string) => {
-      if (stderr.length < 1 << 16) stderr += s;
-    });
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-    }, timeoutMs + 5000);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      if (status === 250) reject(new Error(`build failed:\n${stderr}`));
-      else if (status !== 0)
-        reject(new Error(`exit status ${status}${status === 137 ? " (timed out)" : ""}:\n${stderr}`));
-      else resolve(fs.readFileSync(stdoutPath, "latin1"));
-    });
-  });
+/** Run argv lists one after another in one shell (isa/harness.ts runJob); resolve to the last one's stdout. */
+async function runJob(
+  commands: readonly (readonly string[])[],
+  stdoutPath: string,
+  timeoutMs: number,
+): Promise<string> {
+  const r = await runIsaJob(commands, stdoutPath, timeoutMs);
+  if (r.status === 250) throw new Error(`build failed:\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`exit status ${r.status}${r.timedOut ? " (timed out)" : ""}:\n${r.stderr}`);
+  return fs.readFileSync(stdoutPath, "latin1");
 }
 
 /** QEMU 7.2 `-M spike -bios none`: console and exit through HTIF. */
