@@ -4,15 +4,9 @@
  * emulator is a child process with the console on pipes; CPU time comes from /proc/<pid>/stat (Linux hosts).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { FW_JUMP, guestSetups, median, NODE, PROMPT } from "./guest-console.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
-const NODE = join(ROOT, "node_modules/.bin/node");
-const CLI = join(ROOT, "src/cli/main.ts");
-/** Debian's opensbi package: the firmware both emulators run in the like-for-like rows. */
-const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
-const PROMPT = "guest:/# ";
 const BOOT_TIMEOUT_MS = 180_000;
 const IDLE_SECONDS = 10;
 
@@ -88,21 +82,15 @@ export async function bootBench(
   runs: number,
   log: (s: string) => void,
 ): Promise<BootResult[] | string> {
-  const kernel = join(images, "Image");
-  const initrd = join(images, "initramfs.cpio.gz");
-  if (!existsSync(kernel) || !existsSync(initrd)) return `no guest image in ${images} (Image, initramfs.cpio.gz)`;
-  if (!existsSync(FW_JUMP)) return `${FW_JUMP} is missing (Debian package opensbi)`;
-  const common = ["-m", "256M", "-nographic", "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0"];
-  const popek = ["run", "--kernel", kernel, "--initrd", initrd, "--append", "console=ttyS0", "--mem", "256M"];
-  const setups: { name: string; cmd: string; args: string[] }[] = [
-    {
-      name: "QEMU 7.2, OpenSBI fw_jump",
-      cmd: "qemu-system-riscv64",
-      args: ["-M", "virt", "-bios", FW_JUMP, ...common],
-    },
-    { name: "popek, OpenSBI fw_jump", cmd: NODE, args: [CLI, ...popek, "--bios", FW_JUMP] },
-    { name: "popek, built-in SBI", cmd: NODE, args: [CLI, ...popek] },
-  ];
+  const setups = guestSetups(
+    images,
+    { name: "QEMU 7.2, OpenSBI fw_jump", extra: [] },
+    { name: "popek, built-in SBI", extra: [] },
+  );
+  if (typeof setups === "string") return setups;
+  // popek with QEMU's firmware too (like for like), between QEMU and popek's built-in SBI.
+  const popek = setups[1]!;
+  setups.splice(1, 0, { name: "popek, OpenSBI fw_jump", cmd: NODE, args: [...popek.args, "--bios", FW_JUMP] });
   const results: BootResult[] = [];
   for (const s of setups) {
     const seconds: number[] = [];
@@ -119,11 +107,7 @@ export async function bootBench(
 }
 
 export function bootTable(results: readonly BootResult[]): string {
-  const med = (xs: readonly number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-  };
+  const med = median;
   const qemu = med(results[0]!.seconds);
   const rows = results.map((r) => {
     const t = med(r.seconds);

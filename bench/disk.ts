@@ -5,15 +5,11 @@
  * file). Read: the page cache is dropped, then `dd` reads the disk back. Each is timed on the host, from typing the
  * command to the shell's marker after it.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GuestConsole, PROMPT } from "./guest-console.ts";
+import { GuestConsole, guestSetups, median, PROMPT, withTimeout } from "./guest-console.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
-const NODE = join(ROOT, "node_modules/.bin/node");
-const CLI = join(ROOT, "src/cli/main.ts");
-const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
 const TIMEOUT_MS = 300_000;
 /** Size of the scratch disk and of each transfer. */
 const MIB = 32;
@@ -27,7 +23,6 @@ export interface DiskResult {
 
 async function measure(cmd: string, args: readonly string[], runs: number, log: (s: string) => void) {
   const g = new GuestConsole(cmd, args);
-  let timer: NodeJS.Timeout | undefined;
   try {
     const body = async () => {
       await g.waitFor(PROMPT, 0);
@@ -46,14 +41,8 @@ async function measure(cmd: string, args: readonly string[], runs: number, log: 
       }
       return { write, read };
     };
-    return await Promise.race([
-      body(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
-      }),
-    ]);
+    return await withTimeout(body(), TIMEOUT_MS);
   } finally {
-    clearTimeout(timer);
     g.kill();
   }
 }
@@ -64,35 +53,19 @@ export async function diskBench(
   runs: number,
   log: (s: string) => void,
 ): Promise<DiskResult[] | string> {
-  const kernel = join(images, "Image");
-  const initrd = join(images, "initramfs.cpio.gz");
-  if (!existsSync(kernel) || !existsSync(initrd)) return `no guest image in ${images} (Image, initramfs.cpio.gz)`;
-  if (!existsSync(FW_JUMP)) return `${FW_JUMP} is missing (Debian package opensbi)`;
   const dir = mkdtempSync(join(tmpdir(), "popek-bench-disk-"));
   try {
     const image = join(dir, "scratch.img");
-    writeFileSync(image, new Uint8Array(MIB * 1048576));
-    const boot = ["-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0"];
-    const setups = [
+    const setups = guestSetups(
+      images,
       {
         name: "QEMU 7.2, virtio-blk-device",
-        cmd: "qemu-system-riscv64",
-        args: ["-M", "virt", "-m", "256M", "-nographic", "-bios", FW_JUMP, ...boot].concat([
-          "-drive",
-          `file=${image},format=raw,if=none,id=hd0`,
-          "-device",
-          "virtio-blk-device,drive=hd0",
-        ]),
+        extra: ["-drive", `file=${image},format=raw,if=none,id=hd0`, "-device", "virtio-blk-device,drive=hd0"],
       },
-      {
-        name: "popek, --drive",
-        cmd: NODE,
-        args: [CLI, "run", "--mem", "256M", "--net", "none", ...boot.map((a) => a.replace(/^-/, "--"))].concat([
-          "--drive",
-          `file=${image}`,
-        ]),
-      },
-    ];
+      { name: "popek, --drive", extra: ["--net", "none", "--drive", `file=${image}`] },
+    );
+    if (typeof setups === "string") return setups;
+    writeFileSync(image, new Uint8Array(MIB * 1048576));
     const results: DiskResult[] = [];
     for (const s of setups) {
       log(`disk: ${s.name}`);
@@ -106,11 +79,7 @@ export async function diskBench(
 }
 
 export function diskTable(results: readonly DiskResult[]): string {
-  const med = (xs: readonly number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-  };
+  const med = median;
   const q = results[0]!;
   const rows = results.map((r) => {
     const w = med(r.write);

@@ -5,15 +5,9 @@
  * the bench runs on 127.0.0.1 (reached as 10.0.2.2), then receives the same amount from a source there; times are
  * taken on the host from the connection's first to its last byte.
  */
-import { existsSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { join } from "node:path";
-import { GuestConsole, PROMPT } from "./guest-console.ts";
+import { GuestConsole, guestSetups, median, PROMPT, withTimeout } from "./guest-console.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
-const NODE = join(ROOT, "node_modules/.bin/node");
-const CLI = join(ROOT, "src/cli/main.ts");
-const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
 const TIMEOUT_MS = 300_000;
 /** Bytes sent each way. */
 const MIB = 16;
@@ -76,7 +70,6 @@ async function measure(cmd: string, args: readonly string[], runs: number, log: 
   const run = async (command: string): Promise<string> => (await g.run(command))[0];
   const sink = await timedServer("sink");
   const source = await timedServer("source");
-  let timer: NodeJS.Timeout | undefined;
   try {
     const body = async () => {
       await g.waitFor(PROMPT, 0);
@@ -97,14 +90,8 @@ async function measure(cmd: string, args: readonly string[], runs: number, log: 
       }
       return { up, down };
     };
-    return await Promise.race([
-      body(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
-      }),
-    ]);
+    return await withTimeout(body(), TIMEOUT_MS);
   } finally {
-    clearTimeout(timer);
     g.kill();
     sink.server.close();
     source.server.close();
@@ -113,28 +100,12 @@ async function measure(cmd: string, args: readonly string[], runs: number, log: 
 
 /** guest<->host TCP throughput under QEMU and popek, `runs` transfers each way. */
 export async function netBench(images: string, runs: number, log: (s: string) => void): Promise<NetResult[] | string> {
-  const kernel = join(images, "Image");
-  const initrd = join(images, "initramfs.cpio.gz");
-  if (!existsSync(kernel) || !existsSync(initrd)) return `no guest image in ${images} (Image, initramfs.cpio.gz)`;
-  if (!existsSync(FW_JUMP)) return `${FW_JUMP} is missing (Debian package opensbi)`;
-  const boot = ["-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0"];
-  const setups = [
-    {
-      name: "QEMU 7.2, -netdev user",
-      cmd: "qemu-system-riscv64",
-      args: ["-M", "virt", "-m", "256M", "-nographic", "-bios", FW_JUMP, ...boot].concat([
-        "-netdev",
-        "user,id=n0",
-        "-device",
-        "virtio-net-device,netdev=n0",
-      ]),
-    },
-    {
-      name: "popek, --net user",
-      cmd: NODE,
-      args: [CLI, "run", "--mem", "256M", ...boot.map((a) => a.replace(/^-/, "--"))],
-    },
-  ];
+  const setups = guestSetups(
+    images,
+    { name: "QEMU 7.2, -netdev user", extra: ["-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"] },
+    { name: "popek, --net user", extra: [] },
+  );
+  if (typeof setups === "string") return setups;
   const results: NetResult[] = [];
   for (const s of setups) {
     log(`net: ${s.name}`);
@@ -145,11 +116,7 @@ export async function netBench(images: string, runs: number, log: (s: string) =>
 }
 
 export function netTable(results: readonly NetResult[]): string {
-  const med = (xs: readonly number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-  };
+  const med = median;
   const q = results[0]!;
   const rows = results.map((r) => {
     const up = med(r.up);
