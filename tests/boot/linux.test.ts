@@ -5,15 +5,14 @@
 // poweroff -f, and check the output
 // and the exit status. Each boot has a hard timeout after which the child is killed and the test fails.
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { defaultImage, IMAGE_BUILD_TIMEOUT_MS } from "../image/default-image.ts";
+import { CLI, FW_JUMP, NODE, PROMPT, spawnGuest } from "./guest.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const NODE = join(ROOT, "node_modules/.bin/node");
-const CLI = join(ROOT, "src/cli/main.ts");
 const IMAGES = process.env.POPEK_IMAGES ?? join(ROOT, "../shared/images");
 const SHARED = existsSync(join(IMAGES, "Image")) && existsSync(join(IMAGES, "initramfs.cpio.gz"));
 
@@ -23,10 +22,7 @@ async function guestImage(): Promise<{ kernel: string; initrd: string }> {
   const img = await defaultImage();
   return { kernel: img.kernelPath, initrd: img.initrdPath };
 }
-/** Debian's opensbi package (1.1): jumps to the kernel at 0x8020_0000. */
-const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
 const FW_DYNAMIC = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
-const PROMPT = "guest:/# ";
 /** Hard limit for one boot, commands and poweroff (QEMU needs 0.5 s, popek about 5 s on an idle machine). */
 const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 120_000);
 
@@ -36,58 +32,10 @@ const noPython =
     ? false
     : "no python3 (drives the pseudo-terminal)";
 
-/** A running guest: its console output so far, and a way to wait for text in it. */
-class Guest {
-  readonly child: ChildProcessWithoutNullStreams;
-  out = "";
-  err = "";
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[]) {
-    this.child = spawn(NODE, [CLI, "run", ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    this.child.stdout.on("data", (d: Buffer) => {
-      this.out += d.toString("latin1");
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.child.stderr.on("data", (d: Buffer) => {
-      this.err += d.toString();
-    });
-    this.exited = new Promise((resolve) => this.child.on("exit", (code) => resolve(code)));
-  }
-
-  /** Wait until the output after `from` contains `text`; returns the index just past it. */
-  async waitFor(text: string, from = 0): Promise<number> {
-    for (;;) {
-      const i = this.out.indexOf(text, from);
-      if (i >= 0) return i + text.length;
-      // Fail at once on a dead guest rather than at the timeout.
-      const panic = this.out.indexOf("Kernel panic - not syncing");
-      if (panic >= 0) throw new Error(`kernel panic; console tail:\n${this.out.slice(Math.max(0, panic - 3000))}`);
-      if (this.child.exitCode !== null) {
-        throw new Error(`guest exited (${this.child.exitCode}) before printing ${JSON.stringify(text)}`);
-      }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  /** Type `command`, then wait for its output, ended by a marker the echoed command line cannot contain. */
-  async run(command: string, n: number): Promise<string> {
-    const marker = `__done_${n}__`;
-    const from = this.out.length;
-    // "__do""ne" is echoed as typed but printed by the shell as the marker.
-    this.child.stdin.write(`${command}; echo __do""ne_${n}__\n`);
-    const end = await this.waitFor(`${marker}`, from + command.length);
-    const text = this.out.slice(from, end - marker.length);
-    await this.waitFor(PROMPT, end);
-    return text.replaceAll("\r\n", "\n");
-  }
-}
-
 async function bootAndCheck(args: string[], harts: number, diag: (msg: string) => void): Promise<void> {
   const { kernel, initrd } = await guestImage();
   const start = performance.now();
-  const g = new Guest([
+  const g = spawnGuest([
     "--kernel",
     kernel,
     "--initrd",
@@ -101,7 +49,7 @@ async function bootAndCheck(args: string[], harts: number, diag: (msg: string) =
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      g.child.kill("SIGKILL");
+      g.kill();
       reject(new Error(`timed out after ${BOOT_TIMEOUT_MS} ms; console tail:\n${g.out.slice(-2000)}\n${g.err}`));
     }, BOOT_TIMEOUT_MS);
   });
@@ -111,27 +59,25 @@ async function bootAndCheck(args: string[], harts: number, diag: (msg: string) =
     diag(`prompt after ${((performance.now() - start) / 1000).toFixed(2)} s`);
     assert.ok(afterPrompt > 0);
 
-    const uname = await g.run("uname -a", 1);
+    const uname = await g.run("uname -a");
     assert.match(uname, /Linux \S+ 6\.1\.\d+ #1 SMP .* riscv64/);
 
-    const cpuinfo = await g.run("cat /proc/cpuinfo", 2);
+    const cpuinfo = await g.run("cat /proc/cpuinfo");
     for (let h = 0; h < harts; h++) assert.match(cpuinfo, new RegExp(`processor\\s*: ${h}\\n`));
     assert.doesNotMatch(cpuinfo, new RegExp(`processor\\s*: ${harts}\\n`));
     assert.match(cpuinfo, /isa\s*: rv64imafdc/);
     assert.match(cpuinfo, /mmu\s*: sv(39|48)/);
 
-    // BusyBox ls colours its output when the console is a tty: drop the SGR sequences.
-    const ls = (await g.run("ls /", 3)).replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
+    const ls = await g.run("ls /");
     for (const dir of ["bin", "dev", "etc", "proc", "sbin", "sys"]) assert.match(ls, new RegExp(`\\b${dir}\\b`));
 
-    const loop = await g.run('i=0; while [ $i -lt 5 ]; do echo "loop $i $((i * i))"; i=$((i + 1)); done', 4);
+    const loop = await g.run('i=0; while [ $i -lt 5 ]; do echo "loop $i $((i * i))"; i=$((i + 1)); done');
     assert.match(loop, /loop 0 0\nloop 1 1\nloop 2 4\nloop 3 9\nloop 4 16\n/);
 
-    const smp = await g.run("grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online", 5);
+    const smp = await g.run("grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online");
     assert.match(smp, new RegExp(`\\n${harts}\\n${harts === 1 ? "0" : `0-${harts - 1}`}\\n`));
 
-    g.child.stdin.write("poweroff -f\n");
-    const code = await g.exited;
+    const code = await g.poweroff();
     diag(`powered off after ${((performance.now() - start) / 1000).toFixed(2)} s`);
     assert.equal(code, 0, `exit status ${code}; stderr: ${g.err}`);
     assert.doesNotMatch(g.out, /Kernel panic|Oops|BUG:|unhandled signal/);
@@ -140,7 +86,7 @@ async function bootAndCheck(args: string[], harts: number, diag: (msg: string) =
     await Promise.race([session(), timeout]);
   } finally {
     clearTimeout(timer);
-    if (g.child.exitCode === null) g.child.kill("SIGKILL");
+    g.kill();
   }
 }
 

@@ -8,29 +8,23 @@
 //  - a popek VM and a QEMU VM on the same kind of cable (QEMU's -netdev socket framing) ping each other.
 // Each boot has a hard timeout, and a kernel panic or oops fails the test at once.
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { connect, createServer, type Server } from "node:net";
-import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { virtioMmio } from "../../src/core/devices/virtio/mmio.ts";
 import { VirtioNet } from "../../src/core/devices/virtio/net.ts";
 import { type VirtioFactory, VirtMachine } from "../../src/core/machine/virt.ts";
 import type { NetBackend } from "../../src/core/net/backend.ts";
 import { NetSwitch } from "../../src/core/net/switch.ts";
+import { FATAL, FW_JUMP, Guest, PROMPT, spawnGuest, spawnProcessGuest } from "./guest.ts";
 import { INITRD_FAST, KERNEL } from "./guest-files.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const NODE = join(ROOT, "node_modules/.bin/node");
-const CLI = join(ROOT, "src/cli/main.ts");
 /** The uncompressed initramfs boots faster (no in-kernel gunzip); fall back to the gzip one. */
 const INITRD = INITRD_FAST;
-const FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin";
-const PROMPT = "guest:/# ";
 const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 300_000);
-const FATAL = /Kernel panic|Oops|BUG:|unhandled signal/;
 
 const noImages = existsSync(KERNEL) && existsSync(INITRD) ? false : `no guest image: ${KERNEL} or ${INITRD} is missing`;
 const noQemu =
@@ -38,105 +32,11 @@ const noQemu =
     ? false
     : "qemu-system-riscv64 or OpenSBI's fw_jump.bin is missing (Debian packages qemu-system-misc, opensbi)";
 
-/** A guest's console: output so far, waiting for text, typing commands (a child process or an in-process machine). */
-class Guest {
-  readonly name: string;
-  out = "";
-  err = "";
-  exitCode: number | null = null;
-  readonly exited: Promise<number | null>;
-  /** Send console input. */
-  type: (text: string) => void = () => {};
-  /** Stop the guest at once. */
-  kill: () => void = () => {};
-  private resolveExit: (code: number | null) => void = () => {};
-  private waiters: (() => void)[] = [];
-  private n = 0;
-
-  constructor(name: string) {
-    this.name = name;
-    this.exited = new Promise((resolve) => {
-      this.resolveExit = resolve;
-    });
-  }
-
-  output(text: string): void {
-    this.out += text;
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  exit(code: number | null): void {
-    this.exitCode = code;
-    this.resolveExit(code);
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  /** Wait until the output after `from` contains `text`; returns the index just past it. Fails on a panic. */
-  async waitFor(text: string, from = 0): Promise<number> {
-    for (;;) {
-      const i = this.out.indexOf(text, from);
-      if (i >= 0) return i + text.length;
-      const fatal = FATAL.exec(this.out);
-      if (fatal !== null)
-        throw new Error(`${this.name}: ${fatal[0]}:\n${this.out.slice(fatal.index - 200, fatal.index + 2000)}`);
-      if (this.exitCode !== null) {
-        throw new Error(
-          `${this.name} exited (${this.exitCode}) before printing ${JSON.stringify(text)}:\n${this.out.slice(-1500)}\n${this.err}`,
-        );
-      }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  /** Type `command` and return its output (up to a marker the echoed command line cannot contain). */
-  async run(command: string): Promise<string> {
-    const k = ++this.n;
-    const marker = `__done_${k}__`;
-    const from = this.out.length;
-    this.type(`${command}; echo __do""ne_${k}__\n`);
-    const t0 = performance.now();
-    const end = await this.waitFor(marker, from + command.length);
-    if (process.env.POPEK_TRACE_RUN)
-      console.error(`${((performance.now() - t0) / 1000).toFixed(2)} s: ${command.slice(0, 60)}`);
-    const text = this.out.slice(from, end - marker.length);
-    await this.waitFor(PROMPT, end);
-    return text.replaceAll("\r\n", "\n");
-  }
-
-  async poweroff(): Promise<number | null> {
-    this.type("poweroff -f\n");
-    return await this.exited;
-  }
-}
-
-/** A guest in a child process with its console on pipes. */
-function spawnGuest(name: string, cmd: string, args: string[]): Guest {
-  const g = new Guest(name);
-  const child: ChildProcessWithoutNullStreams = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-  child.stdout.on("data", (d: Buffer) => g.output(d.toString("latin1")));
-  child.stderr.on("data", (d: Buffer) => {
-    g.err += d.toString();
-  });
-  child.on("exit", (code) => g.exit(code));
-  g.type = (text) => child.stdin.write(text);
-  g.kill = () => {
-    if (child.exitCode === null) child.kill("SIGKILL");
-  };
-  return g;
-}
-
 function popek(name: string, net: string[]): Guest {
-  return spawnGuest(name, NODE, [
-    CLI,
-    "run",
-    "--kernel",
-    KERNEL,
-    "--initrd",
-    INITRD,
-    "--append",
-    "console=ttyS0",
-    ...net.flatMap((n) => ["--net", n]),
-  ]);
+  return spawnGuest(
+    ["--kernel", KERNEL, "--initrd", INITRD, "--append", "console=ttyS0", ...net.flatMap((n) => ["--net", n])],
+    { name },
+  );
 }
 
 /** A virt machine in this process with one virtio-net card on `backend`, running until it powers off. */
@@ -160,7 +60,7 @@ function machineGuest(name: string, backend: NetBackend, mac: Uint8Array): Guest
   m.run().then(
     (e) => g.exit(e.kind === "poweroff" ? e.code : -1),
     (e: Error) => {
-      g.err += e.stack;
+      g.error(e.stack ?? String(e));
       g.exit(-2);
     },
   );
@@ -414,7 +314,7 @@ describe("VM to VM: socket cables and the in-process switch", { timeout: 2 * BOO
         const a = popek("popek", [`socket,listen=127.0.0.1:${port}`]);
         guests.push(a);
         await a.waitFor("Linux version");
-        const q = spawnGuest("qemu", "qemu-system-riscv64", [
+        const q = spawnProcessGuest("qemu", "qemu-system-riscv64", [
           "-M",
           "virt",
           "-m",

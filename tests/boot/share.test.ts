@@ -5,81 +5,19 @@
 // outside, a symlink to /etc/passwd, writing through such a link, setuid) and writes to the read-only share; none
 // may reveal or change anything outside. Bounded: the boot has a hard timeout and fails at once on a kernel panic.
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-
+import { FATAL, PROMPT, spawnGuest } from "./guest.ts";
 import { INITRD, KERNEL } from "./guest-files.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const NODE = join(ROOT, "node_modules/.bin/node");
-const CLI = join(ROOT, "src/cli/main.ts");
-const PROMPT = "guest:/# ";
 const TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 300_000);
 const noImages = fs.existsSync(KERNEL) && fs.existsSync(INITRD) ? false : `no guest image: ${KERNEL} or ${INITRD}`;
-/** Output that ends the test at once. */
-const FATAL = /Kernel panic|Oops|BUG:|Unable to handle kernel/;
 
 const base = fs.mkdtempSync(join(tmpdir(), "popek-9p-boot-"));
 after(() => fs.rmSync(base, { recursive: true, force: true }));
-
-/** A guest on `popek run`, console on pipes. */
-class Guest {
-  readonly child: ChildProcessWithoutNullStreams;
-  out = "";
-  err = "";
-  private waiters: (() => void)[] = [];
-  private n = 0;
-
-  constructor(args: string[]) {
-    this.child = spawn(NODE, [CLI, "run", ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    this.child.stdout.on("data", (d: Buffer) => {
-      this.out += d.toString("latin1");
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.child.stderr.on("data", (d: Buffer) => {
-      this.err += d.toString();
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.child.on("exit", () => {
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-
-  async waitFor(text: string, from = 0): Promise<number> {
-    for (;;) {
-      const fatal = FATAL.exec(this.out.slice(from));
-      if (fatal) throw new Error(`guest failed (${fatal[0]}):\n${this.out.slice(-3000)}`);
-      const i = this.out.indexOf(text, from);
-      if (i >= 0) return i + text.length;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`popek exited (${this.child.exitCode}) before ${JSON.stringify(text)}:\n${this.err}`);
-      }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  /** Turn the guest terminal's echo off, so that what comes back after a command is only its output. */
-  async noEcho(): Promise<void> {
-    const from = this.out.length;
-    this.child.stdin.write(`stty -echo; echo __no""echo__\n`);
-    await this.waitFor(PROMPT, await this.waitFor("__noecho__", from + 20));
-  }
-
-  /** Run a shell command (after noEcho); returns its output (\r removed, colours removed). */
-  async run(command: string): Promise<string> {
-    const n = ++this.n;
-    const from = this.out.length;
-    this.child.stdin.write(`${command}; echo __done_${n}__\n`);
-    const end = await this.waitFor(`__done_${n}__`, from);
-    const text = this.out.slice(from, end - `__done_${n}__`.length);
-    await this.waitFor(PROMPT, end);
-    return text.replaceAll("\r", "").replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
-  }
-}
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
@@ -105,7 +43,7 @@ describe("virtio-9p: host folders in a Linux guest", { timeout: TIMEOUT_MS + 30_
     const roBefore = JSON.stringify(fs.readdirSync(ro).map((f) => [f, fs.statSync(join(ro, f)).mtimeMs]));
 
     const start = performance.now();
-    const g = new Guest([
+    const g = spawnGuest([
       "--kernel",
       KERNEL,
       "--initrd",
@@ -120,7 +58,7 @@ describe("virtio-9p: host folders in a Linux guest", { timeout: TIMEOUT_MS + 30_
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        g.child.kill("SIGKILL");
+        g.kill();
         reject(new Error(`timed out after ${TIMEOUT_MS} ms; console tail:\n${g.out.slice(-3000)}\n${g.err}`));
       }, TIMEOUT_MS);
     });
@@ -223,11 +161,7 @@ describe("virtio-9p: host folders in a Linux guest", { timeout: TIMEOUT_MS + 30_
       );
 
       assert.match(await g.run("umount /mnt && umount /mnt2 && echo umounted"), /umounted/);
-      g.child.stdin.write("poweroff -f\n");
-      const code = await new Promise<number | null>((resolve) => {
-        if (g.child.exitCode !== null) resolve(g.child.exitCode);
-        else g.child.on("exit", (c) => resolve(c));
-      });
+      const code = await g.poweroff();
       t.diagnostic(`powered off after ${((performance.now() - start) / 1000).toFixed(2)} s`);
       assert.equal(code, 0, `exit status ${code}; stderr: ${g.err}`);
       assert.doesNotMatch(g.out, FATAL);
@@ -237,7 +171,7 @@ describe("virtio-9p: host folders in a Linux guest", { timeout: TIMEOUT_MS + 30_
       await Promise.race([session(), timeout]);
     } finally {
       clearTimeout(timer);
-      if (g.child.exitCode === null) g.child.kill("SIGKILL");
+      g.kill();
     }
   });
 });

@@ -6,19 +6,16 @@
 // the shell (console=hvc1: this kernel's hvc0 is the SBI console, which works beside it). Each boot has a hard
 // timeout and fails as soon as the console shows a panic, an oops or a device error.
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
+import { CLI, type Guest, NODE, PROMPT, spawnGuest } from "./guest.ts";
 import { INITRD, KERNEL, ROOTFS } from "./guest-files.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const NODE = join(ROOT, "node_modules/.bin/node");
-const CLI = join(ROOT, "src/cli/main.ts");
-const PROMPT = "guest:/# ";
 /** Hard limit for one boot, its commands and poweroff. */
 const BOOT_TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 180_000);
 /** Console text that ends a boot at once: the kernel or popek reported a failure. */
@@ -67,76 +64,14 @@ function runPopek(args: string[]): Promise<{ code: number | null; stderr: string
   });
 }
 
-/** A running guest: console output so far; waiting for text fails fast on a fatal message or an early exit. */
-class Guest {
-  readonly child: ChildProcessWithoutNullStreams;
-  out = "";
-  err = "";
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[]) {
-    this.child = spawn(NODE, [CLI, "run", ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    const poke = () => {
-      for (const w of this.waiters.splice(0)) w();
-    };
-    this.child.stdout.on("data", (d: Buffer) => {
-      this.out += d.toString("latin1");
-      poke();
-    });
-    this.child.stderr.on("data", (d: Buffer) => {
-      this.err += d.toString();
-      poke();
-    });
-    this.exited = new Promise((resolve) =>
-      this.child.on("exit", (code) => {
-        resolve(code);
-        poke();
-      }),
-    );
-  }
-
-  /** Wait until the output after `from` contains `text`; returns the index just past it. */
-  async waitFor(text: string, from = 0): Promise<number> {
-    for (;;) {
-      const i = this.out.indexOf(text, from);
-      if (i >= 0) return i + text.length;
-      const fatal = FATAL.exec(this.out) ?? FATAL.exec(this.err);
-      if (fatal) throw new Error(`guest failed (${fatal[0]}) before printing ${JSON.stringify(text)}`);
-      if (this.child.exitCode !== null) {
-        throw new Error(`popek exited (${this.child.exitCode}) before the guest printed ${JSON.stringify(text)}`);
-      }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  /** Type `command`, wait for its output (ended by a marker the echoed command line cannot contain). */
-  async run(command: string): Promise<string> {
-    const n = Math.floor(Math.random() * 1e9);
-    const marker = `__done_${n}__`;
-    const from = this.out.length;
-    this.child.stdin.write(`${command}; echo __do""ne_${n}__\n`);
-    const end = await this.waitFor(marker, from + command.length);
-    const text = this.out.slice(from, end - marker.length);
-    await this.waitFor(PROMPT, end);
-    return text.replaceAll("\r\n", "\n");
-  }
-
-  /** `poweroff -f`, then the exit status. */
-  async poweroff(): Promise<number | null> {
-    this.child.stdin.write("poweroff -f\n");
-    return this.exited;
-  }
-}
-
 /** Boot with `args`, run `session`, kill the child after BOOT_TIMEOUT_MS or on failure. */
 async function boot(args: string[], session: (g: Guest) => Promise<void>, diag: (m: string) => void): Promise<void> {
   const start = performance.now();
-  const g = new Guest(["--kernel", KERNEL, ...args]);
+  const g = spawnGuest(["--kernel", KERNEL, ...args], { fatal: FATAL, fatalInStderr: true });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      g.child.kill("SIGKILL");
+      g.kill();
       reject(new Error(`timed out after ${BOOT_TIMEOUT_MS} ms; console tail:\n${g.out.slice(-2000)}\n${g.err}`));
     }, BOOT_TIMEOUT_MS);
   });
@@ -155,7 +90,7 @@ async function boot(args: string[], session: (g: Guest) => Promise<void>, diag: 
     throw new Error(`${(e as Error).message}\n--- console tail ---\n${g.out.slice(-3000)}\n--- stderr ---\n${g.err}`);
   } finally {
     clearTimeout(timer);
-    if (g.child.exitCode === null) g.child.kill("SIGKILL");
+    g.kill();
     await g.exited;
   }
   assert.doesNotMatch(g.out, FATAL);
