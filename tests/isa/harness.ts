@@ -369,3 +369,29 @@ export function assertSameAsQemu(
   assert.equal(run.exit.kind, "exit", `popek: ${describeExit(run.exit)}`);
   assert.equal(got.code, exp.code, "exit code");
 }
+
+/**
+ * Assert that QEMU ran directed test `test` to a clean exit with every check passing, its known deviations
+ * (`deviations`, named `listName` in messages) aside, and that each listed deviation still occurs.
+ */
+export function assertQemuPasses(
+  test: string,
+  qemu: QemuRun,
+  deviations: readonly KnownFailure[],
+  listName: string,
+): void {
+  assert.equal(qemu.timedOut, false, `QEMU timed out\n${qemu.output.slice(-2000)}`);
+  assert.notEqual(qemu.code, null);
+  const exp = acceptKnownFailures(test, qemu.output, qemu.code!, deviations);
+  assert.deepEqual(
+    exp.unused.map((d) => d.check.source),
+    [],
+    `QEMU no longer shows these listed deviations: remove them from ${listName}`,
+  );
+  assert.equal(
+    exp.code,
+    0,
+    `QEMU exit ${qemu.code}; failing checks:\n${failLines(exp.output).join("\n")}\n${qemu.stderr}`,
+  );
+  assert.match(exp.output, /^summary: \d+ ok, 0 failed$/m);
+}

@@ -9,10 +9,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
-  acceptKnownFailures,
+  assertQemuPasses,
   assertSameAsQemu,
   buildAndRunQemu,
-  failLines,
   ISA_DIR,
   loadPopek,
   missingTools,
@@ -98,20 +97,7 @@ describe("ISA conformance (QEMU and popek)", { skip: missing }, () => {
     describe(`${t.name}.S`, () => {
       it("passes under QEMU (known QEMU deviations aside)", async () => {
         const { qemu } = await jobs.get(t.name)!;
-        assert.equal(qemu.timedOut, false, `QEMU timed out\n${qemu.output.slice(-2000)}`);
-        assert.notEqual(qemu.code, null);
-        const exp = acceptKnownFailures(t.name, qemu.output, qemu.code!, QEMU_DEVIATIONS);
-        assert.deepEqual(
-          exp.unused.map((d) => d.check.source),
-          [],
-          "QEMU no longer shows these listed deviations: remove them from QEMU_DEVIATIONS",
-        );
-        assert.equal(
-          exp.code,
-          0,
-          `QEMU exit ${qemu.code}; failing checks:\n${failLines(exp.output).join("\n")}\n${qemu.stderr}`,
-        );
-        assert.match(exp.output, /^summary: \d+ ok, 0 failed$/m);
+        assertQemuPasses(t.name, qemu, QEMU_DEVIATIONS, "QEMU_DEVIATIONS");
         if (t.name === "runtime") checkRuntimeDump(qemu.output);
       });
 

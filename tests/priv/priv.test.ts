@@ -4,18 +4,9 @@
  * QEMU must pass them apart from its listed deviations (PRIV_QEMU_DEVIATIONS), and popek must print exactly what a
  * conforming machine prints apart from its open bugs (PRIV_POPEK_KNOWN_FAILURES).
  */
-import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, describe, it } from "node:test";
-import {
-  acceptKnownFailures,
-  assertSameAsQemu,
-  failLines,
-  missingTools,
-  type QemuRun,
-  stopJobs,
-  WorkDir,
-} from "../isa/harness.ts";
+import { assertQemuPasses, assertSameAsQemu, missingTools, type QemuRun, stopJobs, WorkDir } from "../isa/harness.ts";
 import {
   buildAndRunQemuPriv,
   PRIV_POPEK_KNOWN_FAILURES,
@@ -77,20 +68,7 @@ describe("privileged architecture (QEMU and popek)", { skip: missing }, () => {
     describe(`${t.name} (${t.source}${t.defines ? ` -D${t.defines.join(" -D")}` : ""})`, () => {
       it("passes under QEMU (known QEMU deviations aside)", async () => {
         const { qemu } = await jobs.get(t.name)!;
-        assert.equal(qemu.timedOut, false, `QEMU timed out\n${qemu.output.slice(-2000)}`);
-        assert.notEqual(qemu.code, null);
-        const exp = acceptKnownFailures(t.name, qemu.output, qemu.code!, PRIV_QEMU_DEVIATIONS);
-        assert.deepEqual(
-          exp.unused.map((d) => d.check.source),
-          [],
-          "QEMU no longer shows these listed deviations: remove them from PRIV_QEMU_DEVIATIONS",
-        );
-        assert.equal(
-          exp.code,
-          0,
-          `QEMU exit ${qemu.code}; failing checks:\n${failLines(exp.output).join("\n")}\n${qemu.stderr}`,
-        );
-        assert.match(exp.output, /^summary: \d+ ok, 0 failed$/m);
+        assertQemuPasses(t.name, qemu, PRIV_QEMU_DEVIATIONS, "PRIV_QEMU_DEVIATIONS");
       });
 
       it("popek prints the same results", async (ctx) => {
