@@ -41,11 +41,8 @@ export interface ProcessVmOptions {
   readonly random?: (buf: Uint8Array) => void;
 }
 
-export type ProcessVmExit =
-  | { readonly kind: "exit"; readonly code: number }
-  | { readonly kind: "signal"; readonly signal: number; readonly core: boolean }
-  | { readonly kind: "limit"; readonly limit: "instructions" | "memory" }
-  | { readonly kind: "deadlock" };
+/** Why the program stopped: the kernel's exit (an exit status, a fatal signal, a limit, or all threads blocked). */
+export type ProcessVmExit = KernelExit;
 
 export interface ProcessVmResult {
   readonly exit: ProcessVmExit;
