@@ -363,7 +363,9 @@ export class Hart {
       const irq = this.pendingInterrupt();
       if (irq >= 0) vbase = this.trap(irq, 0n, vbase + pc, true) - REL;
     }
-    loop: while (n < budget) {
+    // n counts in int32: a budget beyond 2^31 - 1 runs that many (the caller calls again for the rest).
+    const limit = Math.min(budget, 0x7fff_ffff);
+    loop: while (n < limit) {
       n = (n + 1) | 0;
       if (pc >>> 0 >= 4096) {
         // Entering a page (or re-entering after anything that may change translation: traps, CSR writes, xRET).
