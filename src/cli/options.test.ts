@@ -1,7 +1,8 @@
-// Size and count parsing for CLI options: accepted spellings, and one clear CliError for each kind of bad value.
+// Size, count and parameter-list parsing for CLI options: accepted spellings, and one clear CliError for each kind
+// of bad value.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CliError, parseCount, parseSize } from "./options.ts";
+import { CliError, keyValue, onOff, parseCount, parseSize, splitParams } from "./options.ts";
 
 test("parseSize accepts binary K/M/G suffixes, with or without B/iB, and plain bytes", () => {
   assert.equal(parseSize("128M", "--mem"), 128 * 2 ** 20);
@@ -36,4 +37,28 @@ test("parseCount accepts whole numbers with optional underscores and rejects the
   for (const text of ["0", "-5", "1e9", "ten", "", "9007199254740993"]) {
     assert.throws(() => parseCount(text, "--max-insns"), CliError, text);
   }
+});
+
+test("QEMU-style parameter lists: ,, is a literal comma; key=value pairs and on/off values", () => {
+  assert.deepEqual(splitParams("file=a,,b.img,readonly=on"), ["file=a,b.img", "readonly=on"]);
+  assert.deepEqual(splitParams("a,,,b"), ["a,", "b"]);
+  assert.deepEqual(splitParams("user,"), ["user", ""]);
+  assert.deepEqual(splitParams(""), [""]);
+  assert.deepEqual(keyValue("hostfwd=tcp::2222-:22", "--net x"), ["hostfwd", "tcp::2222-:22"]);
+  assert.deepEqual(keyValue("serial=", "--drive x"), ["serial", ""]);
+  const bad: [string, RegExp][] = [
+    ["", /^--drive x: empty parameter; use USAGE$/],
+    ["readonly", /^--drive x: readonly needs a value \(readonly=…\); use USAGE$/],
+    ["=on", /^--drive x: =on needs a value/],
+  ];
+  for (const [p, re] of bad) {
+    assert.throws(
+      () => keyValue(p, "--drive x", "USAGE"),
+      (e: unknown) => e instanceof CliError && re.test(e.message),
+      p,
+    );
+  }
+  for (const v of ["on", "yes", "true"]) assert.equal(onOff(v, "readonly"), true);
+  for (const v of ["off", "no", "false"]) assert.equal(onOff(v, "readonly"), false);
+  assert.throws(() => onOff("maybe", "--share x: readonly"), /^CliError: --share x: readonly=maybe: use on or off$/);
 });
