@@ -107,10 +107,9 @@ export async function bootBench(
 }
 
 export function bootTable(results: readonly BootResult[]): string {
-  const med = median;
-  const qemu = med(results[0]!.seconds);
+  const qemu = median(results[0]!.seconds);
   const rows = results.map((r) => {
-    const t = med(r.seconds);
+    const t = median(r.seconds);
     const idle = Number.isNaN(r.idleCpu) ? "n/a" : `${(r.idleCpu * 100).toFixed(1)}%`;
     return `| ${r.name} | ${t.toFixed(2)} | ${(t / qemu).toFixed(1)} | ${idle} |`;
   });

@@ -79,12 +79,11 @@ export async function diskBench(
 }
 
 export function diskTable(results: readonly DiskResult[]): string {
-  const med = median;
   const q = results[0]!;
   const rows = results.map((r) => {
-    const w = med(r.write);
-    const rd = med(r.read);
-    return `| ${r.name} | ${w.toFixed(1)} | ${(w / med(q.write)).toFixed(3)} | ${rd.toFixed(1)} | ${(rd / med(q.read)).toFixed(3)} |`;
+    const w = median(r.write);
+    const rd = median(r.read);
+    return `| ${r.name} | ${w.toFixed(1)} | ${(w / median(q.write)).toFixed(3)} | ${rd.toFixed(1)} | ${(rd / median(q.read)).toFixed(3)} |`;
   });
   return [
     `| virtio-blk, ${MIB} MiB sequential, 1 MiB blocks (BusyBox dd, 1 hart) | write + sync MB/s | ratio to QEMU | read (cache dropped) MB/s | ratio to QEMU |`,

@@ -116,12 +116,11 @@ export async function netBench(images: string, runs: number, log: (s: string) =>
 }
 
 export function netTable(results: readonly NetResult[]): string {
-  const med = median;
   const q = results[0]!;
   const rows = results.map((r) => {
-    const up = med(r.up);
-    const down = med(r.down);
-    return `| ${r.name} | ${up.toFixed(2)} | ${(up / med(q.up)).toFixed(3)} | ${down.toFixed(2)} | ${(down / med(q.down)).toFixed(3)} |`;
+    const up = median(r.up);
+    const down = median(r.down);
+    return `| ${r.name} | ${up.toFixed(2)} | ${(up / median(q.up)).toFixed(3)} | ${down.toFixed(2)} | ${(down / median(q.down)).toFixed(3)} |`;
   });
   return [
     `| TCP over user-mode networking, ${MIB} MiB each way (BusyBox nc, 1 hart) | guest->host MiB/s | ratio to QEMU | host->guest MiB/s | ratio to QEMU |`,
