@@ -110,6 +110,13 @@ describe("fpu: overflow to infinity or the largest finite number by rounding mod
     check("fadd.d", [MAX, 0x7c8fffffffffffffn], [RNE, RMM, RTZ, RDN], MAX, NX);
     check("fadd.d", [MAX, 0x7c8fffffffffffffn], [RUP], INF, OF | NX);
   });
+  it("a sum just inside the largest finite number: the error term of the fast path would overflow (a tie)", () => {
+    // −MAX + 1.8671875·2^977 lies exactly halfway between two doubles; RN(sum) − x rounds past −MAX to −∞, so the
+    // fast path cannot compute the rounding error (found by the differential test, seed 172322664).
+    check("fadd.d", [0x7d0de00000000000n, M_MAX], [RTZ, RUP], 0xffefffffffffff87n, NX);
+    check("fadd.d", [0x7d0de00000000000n, M_MAX], [RNE, RDN, RMM], 0xffefffffffffff88n, NX);
+    check("fsub.d", [M_MAX, 0xfd0de00000000000n], [RTZ, RUP], 0xffefffffffffff87n, NX);
+  });
   it("singles and narrowing conversion", () => {
     check("fmul.s", [S_MAX, S_TWO], [RNE, RUP, RMM], S_INF, OF | NX);
     check("fmul.s", [S_MAX, S_TWO], [RTZ, RDN], S_MAX, OF | NX);

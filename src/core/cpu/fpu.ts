@@ -216,9 +216,14 @@ export class Fpu {
     return this.dir64(d, rm);
   }
 
-  /** put64 for RTZ/RDN/RUP/RMM with s and err in hand[0], hand[1]. */
+  /**
+   * put64 for RTZ/RDN/RUP/RMM with s and err in hand[0], hand[1]. An err that is not finite means the caller's error
+   * term overflowed (TwoSum of a sum within half an ulp of the largest double): the exact path decides.
+   */
   private dir64(d: number, rm: number): boolean {
-    const r = directed64(hand[0]!, hand[1]!, rm);
+    const err = hand[1]!;
+    if (!(err - err === 0)) return false;
+    const r = directed64(hand[0]!, err, rm);
     if (Number.isNaN(r)) return false;
     this.w[this.flagsAt]! |= NX;
     this.f64[d] = r;
