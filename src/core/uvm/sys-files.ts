@@ -301,6 +301,15 @@ export function fileSyscall(k: Kernel, t: Thread, nr: number): number {
   const p = t.proc;
   const mm = p.mm;
   const fd = (i: number) => p.fds.get(int(i));
+  /**
+   * The file offset (a3) of pread64, pwrite64, preadv and pwritev: null when negative (EINVAL); -1, the current
+   * position, for read, write, readv and writev.
+   */
+  const offset = (positional: boolean): number | null => {
+    if (!positional) return -1;
+    const v = Number(BigInt.asIntN(64, x[13]!));
+    return v < 0 ? null : v;
+  };
   switch (nr) {
     case 56: // openat(dirfd, path, flags, mode)
       return openFile(k, t, int(0), ptr(1), int(2), int(3));
@@ -323,8 +332,8 @@ export function fileSyscall(k: Kernel, t: Thread, nr: number): number {
       const e = fd(0);
       if (e === null) return -E.BADF;
       if (e.file instanceof DirFile) return -E.ISDIR;
-      const pos = nr === 67 ? Number(BigInt.asIntN(64, x[13]!)) : -1;
-      if (nr === 67 && pos < 0) return -E.INVAL;
+      const pos = offset(nr === 67);
+      if (pos === null) return -E.INVAL;
       return doRead(k, t, e.file, ptr(1), size(2), pos);
     }
     case 64: // write
@@ -335,8 +344,8 @@ export function fileSyscall(k: Kernel, t: Thread, nr: number): number {
       const n = Math.min(size(2), MAX_IO);
       const data = mm.read(ptr(1), n);
       if (data === null) return -E.FAULT;
-      const pos = nr === 68 ? Number(BigInt.asIntN(64, x[13]!)) : -1;
-      if (nr === 68 && pos < 0) return -E.INVAL;
+      const pos = offset(nr === 68);
+      if (pos === null) return -E.INVAL;
       return doWrite(k, t, e.file, data, pos);
     }
     case 65: // readv
@@ -344,11 +353,12 @@ export function fileSyscall(k: Kernel, t: Thread, nr: number): number {
       // preadv
       const e = fd(0);
       if (e === null) return -E.BADF;
+      const pos = offset(nr === 69);
+      if (pos === null) return -E.INVAL;
       const iov = readIov(mm, ptr(1), int(2));
       if (iov === null) return -E.INVAL;
       const total = iov.reduce((a, v) => a + v.len, 0);
       const buf = new Uint8Array(Math.min(total, MAX_IO));
-      const pos = nr === 69 ? Number(BigInt.asIntN(64, x[13]!)) : -1;
       const r = pos < 0 ? e.file.read(buf) : e.file.pread(buf, pos);
       if (r === WOULD_BLOCK) return k.block(t, WaitKind.Retry, Number.POSITIVE_INFINITY);
       if (r <= 0) return r;
@@ -366,6 +376,8 @@ export function fileSyscall(k: Kernel, t: Thread, nr: number): number {
       // pwritev
       const e = fd(0);
       if (e === null) return -E.BADF;
+      const pos = offset(nr === 70);
+      if (pos === null) return -E.INVAL;
       const iov = readIov(mm, ptr(1), int(2));
       if (iov === null) return -E.INVAL;
       const total = iov.reduce((a, v) => a + v.len, 0);
@@ -382,7 +394,6 @@ export function fileSyscall(k: Kernel, t: Thread, nr: number): number {
         data.set(part, done);
         done += n;
       }
-      const pos = nr === 70 ? Number(BigInt.asIntN(64, x[13]!)) : -1;
       return doWrite(k, t, e.file, data, pos);
     }
     case 62: {

@@ -1,4 +1,4 @@
-/* File I/O: open/read/write/lseek/pread/pwrite/readv/writev/dup/fcntl/ftruncate/rename/unlink/stat/access/O_APPEND. */
+/* File I/O: open/read/write/lseek/pread/pwrite/preadv/pwritev/readv/writev/dup/fcntl/ftruncate/rename/unlink/stat/access/O_APPEND. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,6 +27,17 @@ int main(void) {
   printf("pread: %s\n", buf);
   CHECK(pwrite(fd, "W", 1, 7) == 1);
   CHECK(lseek(fd, 0, SEEK_CUR) == 22);
+  struct iovec pv[2] = {{"PQ", 2}, {"R", 1}};
+  CHECK(pwritev(fd, pv, 2, 1) == 3);
+  char p1[4] = {0}, p2[8] = {0};
+  struct iovec rv2[2] = {{p1, 2}, {p2, 4}};
+  CHECK(preadv(fd, rv2, 2, 0) == 6);
+  printf("preadv: %.2s|%.4s\n", p1, p2);
+  CHECK(lseek(fd, 0, SEEK_CUR) == 22);
+  CHECK(pread(fd, buf, 1, -1) == -1 && errno == EINVAL);
+  CHECK(pwrite(fd, "x", 1, -1) == -1 && errno == EINVAL);
+  CHECK(preadv(fd, rv2, 2, -1) == -1 && errno == EINVAL);
+  CHECK(pwritev(fd, pv, 2, -1) == -1 && errno == EINVAL);
   struct stat st;
   CHECK(fstat(fd, &st) == 0);
   printf("size %lld mode %o regular %d\n", (long long)st.st_size, st.st_mode & 0777, S_ISREG(st.st_mode));
