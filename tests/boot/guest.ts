@@ -152,3 +152,24 @@ export function spawnProcessGuest(name: string, cmd: string, args: readonly stri
   };
   return g;
 }
+
+/**
+ * Run `body` under a hard time limit of `ms`: when it runs out, the guests are killed and the run fails with their
+ * console tails. The guests are killed afterwards either way.
+ */
+export async function bounded(guests: () => readonly Guest[], ms: number, body: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      for (const g of guests()) g.kill();
+      const tails = guests().map((g) => `--- ${g.name}\n${g.out.slice(-3000)}\n${g.err}`);
+      reject(new Error(`timed out after ${ms} ms; console tails:\n${tails.join("\n")}`));
+    }, ms);
+  });
+  try {
+    await Promise.race([body(), timeout]);
+  } finally {
+    clearTimeout(timer);
+    for (const g of guests()) g.kill();
+  }
+}

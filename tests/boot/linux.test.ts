@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { defaultImage, IMAGE_BUILD_TIMEOUT_MS } from "../image/default-image.ts";
-import { CLI, FW_JUMP, NODE, PROMPT, spawnGuest } from "./guest.ts";
+import { bounded, CLI, FW_JUMP, NODE, PROMPT, spawnGuest } from "./guest.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const IMAGES = process.env.POPEK_IMAGES ?? join(ROOT, "../shared/images");
@@ -46,13 +46,6 @@ async function bootAndCheck(args: string[], harts: number, diag: (msg: string) =
     `${harts}`,
     ...args,
   ]);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      g.kill();
-      reject(new Error(`timed out after ${BOOT_TIMEOUT_MS} ms; console tail:\n${g.out.slice(-2000)}\n${g.err}`));
-    }, BOOT_TIMEOUT_MS);
-  });
   const session = async () => {
     await g.waitFor("guest ready");
     const afterPrompt = await g.waitFor(PROMPT);
@@ -82,12 +75,7 @@ async function bootAndCheck(args: string[], harts: number, diag: (msg: string) =
     assert.equal(code, 0, `exit status ${code}; stderr: ${g.err}`);
     assert.doesNotMatch(g.out, /Kernel panic|Oops|BUG:|unhandled signal/);
   };
-  try {
-    await Promise.race([session(), timeout]);
-  } finally {
-    clearTimeout(timer);
-    g.kill();
-  }
+  await bounded(() => [g], BOOT_TIMEOUT_MS, session);
 }
 
 describe("Linux boots to a shell and powers off", {

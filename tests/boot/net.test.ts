@@ -19,7 +19,7 @@ import { VirtioNet } from "../../src/core/devices/virtio/net.ts";
 import { type VirtioFactory, VirtMachine } from "../../src/core/machine/virt.ts";
 import type { NetBackend } from "../../src/core/net/backend.ts";
 import { NetSwitch } from "../../src/core/net/switch.ts";
-import { FATAL, FW_JUMP, Guest, PROMPT, spawnGuest, spawnProcessGuest } from "./guest.ts";
+import { bounded, FATAL, FW_JUMP, Guest, PROMPT, spawnGuest, spawnProcessGuest } from "./guest.ts";
 import { INITRD_FAST, KERNEL } from "./guest-files.ts";
 
 /** The uncompressed initramfs boots faster (no in-kernel gunzip); fall back to the gzip one. */
@@ -65,29 +65,6 @@ function machineGuest(name: string, backend: NetBackend, mac: Uint8Array): Guest
     },
   );
   return g;
-}
-
-/** Run `body` with the guests killed at the end and a hard time limit. */
-async function bounded(guests: () => Guest[], body: () => Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      for (const g of guests()) g.kill();
-      reject(
-        new Error(
-          `timed out after ${BOOT_TIMEOUT_MS} ms; console tails:\n${guests()
-            .map((g) => `--- ${g.name}\n${g.out.slice(-1500)}\n${g.err}`)
-            .join("\n")}`,
-        ),
-      );
-    }, BOOT_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([body(), timeout]);
-  } finally {
-    clearTimeout(timer);
-    for (const g of guests()) g.kill();
-  }
 }
 
 /** A TCP port that was free a moment ago. */
@@ -167,6 +144,7 @@ describe("user-mode networking", { timeout: BOOT_TIMEOUT_MS + 10_000 }, () => {
     let g: Guest | null = null;
     await bounded(
       () => (g === null ? [] : [g]),
+      BOOT_TIMEOUT_MS,
       async () => {
         const start = performance.now();
         const guest = popek("popek", [`user,hostfwd=tcp:127.0.0.1:${fwdPort}-:22`]);
@@ -258,6 +236,7 @@ describe("VM to VM: socket cables and the in-process switch", { timeout: 2 * BOO
     const guests: Guest[] = [];
     await bounded(
       () => guests,
+      BOOT_TIMEOUT_MS,
       async () => {
         const a = popek("vm-a", [`socket,listen=127.0.0.1:${port},mac=52:54:00:12:34:0a`]);
         guests.push(a);
@@ -289,6 +268,7 @@ describe("VM to VM: socket cables and the in-process switch", { timeout: 2 * BOO
     const guests: Guest[] = [];
     await bounded(
       () => guests,
+      BOOT_TIMEOUT_MS,
       async () => {
         const a = machineGuest("in-a", sw.port(), Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x1a));
         const b = machineGuest("in-b", sw.port(), Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x1b));
@@ -310,6 +290,7 @@ describe("VM to VM: socket cables and the in-process switch", { timeout: 2 * BOO
     const guests: Guest[] = [];
     await bounded(
       () => guests,
+      BOOT_TIMEOUT_MS,
       async () => {
         const a = popek("popek", [`socket,listen=127.0.0.1:${port}`]);
         guests.push(a);

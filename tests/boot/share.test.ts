@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { FATAL, PROMPT, spawnGuest } from "./guest.ts";
+import { bounded, FATAL, PROMPT, spawnGuest } from "./guest.ts";
 import { INITRD, KERNEL } from "./guest-files.ts";
 
 const TIMEOUT_MS = Number(process.env.POPEK_BOOT_TIMEOUT_MS ?? 300_000);
@@ -55,13 +55,6 @@ describe("virtio-9p: host folders in a Linux guest", { timeout: TIMEOUT_MS + 30_
       "--share",
       `${ro},tag=ro,readonly=on`,
     ]);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        g.kill();
-        reject(new Error(`timed out after ${TIMEOUT_MS} ms; console tail:\n${g.out.slice(-3000)}\n${g.err}`));
-      }, TIMEOUT_MS);
-    });
     const session = async () => {
       await g.waitFor(PROMPT);
       t.diagnostic(`prompt after ${((performance.now() - start) / 1000).toFixed(2)} s`);
@@ -167,11 +160,6 @@ describe("virtio-9p: host folders in a Linux guest", { timeout: TIMEOUT_MS + 30_
       assert.doesNotMatch(g.out, FATAL);
       assert.doesNotMatch(g.out, /(9pnet|9p|v9fs)[^\n]*(error|fail|bad|unknown|invalid)/i, "no 9p errors in the log");
     };
-    try {
-      await Promise.race([session(), timeout]);
-    } finally {
-      clearTimeout(timer);
-      g.kill();
-    }
+    await bounded(() => [g], TIMEOUT_MS, session);
   });
 });

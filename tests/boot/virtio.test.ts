@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { CLI, type Guest, NODE, PROMPT, spawnGuest } from "./guest.ts";
+import { bounded, CLI, type Guest, NODE, PROMPT, spawnGuest } from "./guest.ts";
 import { INITRD, KERNEL, ROOTFS } from "./guest-files.ts";
 
 /** Hard limit for one boot, its commands and poweroff. */
@@ -68,29 +68,21 @@ function runPopek(args: string[]): Promise<{ code: number | null; stderr: string
 async function boot(args: string[], session: (g: Guest) => Promise<void>, diag: (m: string) => void): Promise<void> {
   const start = performance.now();
   const g = spawnGuest(["--kernel", KERNEL, ...args], { fatal: FATAL, fatalInStderr: true });
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      g.kill();
-      reject(new Error(`timed out after ${BOOT_TIMEOUT_MS} ms; console tail:\n${g.out.slice(-2000)}\n${g.err}`));
-    }, BOOT_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([
-      (async () => {
+    await bounded(
+      () => [g],
+      BOOT_TIMEOUT_MS,
+      async () => {
         await g.waitFor("guest ready");
         await g.waitFor(PROMPT);
         diag(`prompt after ${((performance.now() - start) / 1000).toFixed(2)} s`);
         await session(g);
         diag(`done after ${((performance.now() - start) / 1000).toFixed(2)} s`);
-      })(),
-      timeout,
-    ]);
+      },
+    );
   } catch (e) {
     throw new Error(`${(e as Error).message}\n--- console tail ---\n${g.out.slice(-3000)}\n--- stderr ---\n${g.err}`);
   } finally {
-    clearTimeout(timer);
-    g.kill();
     await g.exited;
   }
   assert.doesNotMatch(g.out, FATAL);
