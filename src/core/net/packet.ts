@@ -110,6 +110,35 @@ export function putEth(f: Uint8Array, dst: Uint8Array, src: Uint8Array, type: nu
   put16(f, 12, type);
 }
 
+/** Bytes of an Ethernet frame carrying an IPv4-over-Ethernet ARP packet. */
+export const ARP_FRAME_LEN = ETH_HLEN + 28;
+
+/**
+ * Write into `f` an Ethernet frame to MAC `dst` carrying an ARP packet (RFC 826, IPv4 over Ethernet): operation `op`
+ * (1 request, 2 reply), sender `sha`/`spa` (`sha` is also the frame's source), target `tha`/`tpa`. ARP_FRAME_LEN bytes.
+ */
+export function putArp(
+  f: Uint8Array,
+  dst: Uint8Array,
+  op: number,
+  sha: Uint8Array,
+  spa: number,
+  tha: Uint8Array,
+  tpa: number,
+): void {
+  const a = ETH_HLEN;
+  putEth(f, dst, sha, ETHERTYPE_ARP);
+  put16(f, a, 1);
+  put16(f, a + 2, ETHERTYPE_IPV4);
+  f[a + 4] = 6;
+  f[a + 5] = 4;
+  put16(f, a + 6, op);
+  f.set(sha.subarray(0, 6), a + 8);
+  put32(f, a + 14, spa);
+  f.set(tha.subarray(0, 6), a + 18);
+  put32(f, a + 24, tpa);
+}
+
 /**
  * Write a 20-byte IPv4 header at `o` for a packet of `total` bytes (header included) with its checksum. DF is set
  * unless `frag` gives the flags/fragment-offset field.

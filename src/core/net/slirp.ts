@@ -23,6 +23,7 @@ import {
 import type { HostListener, HostTcp, HostTimer, HostUdp, NetHost } from "./host.ts";
 import { IpReassembly } from "./ipfrag.ts";
 import {
+  ARP_FRAME_LEN,
   checksum,
   ETH_HLEN,
   ETHERTYPE_ARP,
@@ -39,6 +40,7 @@ import {
   pseudoSum,
   put16,
   put32,
+  putArp,
   putEth,
   putIp,
   sum16,
@@ -309,18 +311,8 @@ export class Slirp implements NetBackend {
     if (op === 1 && (tpa === this.hostIp || tpa === this.dnsIp)) {
       const r = this.scratch;
       const sha = f.slice(a + 8, a + 14);
-      const mac = specialMac(tpa);
-      putEth(r, sha, mac, ETHERTYPE_ARP);
-      put16(r, a, 1);
-      put16(r, a + 2, ETHERTYPE_IPV4);
-      r[a + 4] = 6;
-      r[a + 5] = 4;
-      put16(r, a + 6, 2);
-      r.set(mac, a + 8);
-      put32(r, a + 14, tpa);
-      r.set(sha, a + 18);
-      put32(r, a + 24, spa);
-      this.output(r.subarray(0, a + 28));
+      putArp(r, sha, 2, specialMac(tpa), tpa, sha, spa);
+      this.output(r.subarray(0, ARP_FRAME_LEN));
     } else if (op !== 1 && op !== 2) {
       this.stats.unsupported++;
     }
@@ -420,19 +412,8 @@ export class Slirp implements NetBackend {
   }
 
   private arpRequest(tpa: number): void {
-    const r = new Uint8Array(ETH_HLEN + 28);
-    const a = ETH_HLEN;
-    const mac = this.hostMac;
-    putEth(r, BROADCAST_MAC, mac, ETHERTYPE_ARP);
-    put16(r, a, 1);
-    put16(r, a + 2, ETHERTYPE_IPV4);
-    r[a + 4] = 6;
-    r[a + 5] = 4;
-    put16(r, a + 6, 1);
-    r.set(mac, a + 8);
-    put32(r, a + 14, this.hostIp);
-    r.set(ZERO_MAC, a + 18);
-    put32(r, a + 24, tpa);
+    const r = new Uint8Array(ARP_FRAME_LEN);
+    putArp(r, BROADCAST_MAC, 1, this.hostMac, this.hostIp, ZERO_MAC, tpa);
     this.output(r);
   }
 
